@@ -1,0 +1,52 @@
+import CredentialStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything a command reads or writes outside itself, so a test can run it in a temp folder
+/// with buffers for streams and a chosen environment.
+public struct CommandContext: Sendable {
+    public var environment: [String: String]
+    /// All of stdin, for secrets piped in.
+    public var readStdin: @Sendable () -> String
+    /// Asks on the terminal with echo off; nil when there is no terminal.
+    public var readHidden: @Sendable (_ prompt: String) -> String?
+    public var stdout: @Sendable (String) -> Void
+    public var stderr: @Sendable (String) -> Void
+    public var stdinIsTerminal: Bool
+    /// nil means the real Secret Service.
+    public var keyring: (any Keyring)?
+
+    public init(environment: [String: String], readStdin: @escaping @Sendable () -> String,
+                readHidden: @escaping @Sendable (String) -> String?, stdout: @escaping @Sendable (String) -> Void,
+                stderr: @escaping @Sendable (String) -> Void, stdinIsTerminal: Bool, keyring: (any Keyring)? = nil) {
+        self.environment = environment
+        self.readStdin = readStdin
+        self.readHidden = readHidden
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdinIsTerminal = stdinIsTerminal
+        self.keyring = keyring
+    }
+
+    /// The context commands run in; tests may replace it before calling a command's `run()`.
+    nonisolated(unsafe) public static var current: CommandContext = .live()
+
+    public static func live() -> CommandContext {
+        CommandContext(
+            environment: Terminal.environment(),
+            readStdin: { Terminal.readAll(fd: 0) },
+            readHidden: { Terminal.readHidden(prompt: $0) },
+            stdout: { Terminal.writeOut($0) },
+            stderr: { Terminal.writeErr($0) },
+            stdinIsTerminal: isatty(0) == 1
+        )
+    }
+
+    public func store() throws(CredentialStoreError) -> CredentialStore {
+        try CredentialStore(environment: environment, keyring: keyring)
+    }
+
+    /// A note for humans on stderr, prefixed so it is not mistaken for a tool's output.
+    func note(_ text: String) { stderr("dev-infra: \(text)\n") }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import CredentialStore
+import DevInfraCore
+import Foundation
+
+/// `dev-infra status`: which profile, which server, which key, and which link of the chain gave it.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the profile, server, key and where the key came from.",
+        discussion: "Exits 3 when no key is found."
+    )
+
+    @OptionGroup var options: ProfileOptions
+
+    @Flag(help: "Print a JSON object for scripts.")
+    var json = false
+
+    func run() throws { try run(in: .current) }
+
+    /// The `--json` object; field names are a contract for scripts.
+    struct Report: Encodable {
+        var profile: String
+        var apiURL: String
+        var apiURLSource: String
+        var source: String?
+        var storage: String?
+        var path: String?
+        var mode: String?
+        var keyID: String?
+        var maskedKey: String?
+        var warnings: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case profile, source, storage, path, mode, warnings
+            case apiURL = "api_url", apiURLSource = "api_url_source", keyID = "key_id", maskedKey = "masked_key"
+        }
+    }
+
+    func run(in context: CommandContext) throws {
+        let profile = try options.resolve(in: context)
+        let store = try context.store()
+        let server = try store.server(profile: profile)
+        var report = Report(profile: profile, apiURL: server.url, apiURLSource: server.origin.rawValue, warnings: [])
+        var failure: (any Error)?
+        do {
+            let resolution = try store.resolve(profile: profile)
+            report.warnings = resolution.warnings
+            report.source = resolution.source.name
+            report.keyID = resolution.key.keyID
+            report.maskedKey = resolution.key.masked
+            switch resolution.source {
+            case .file(let path, let mode):
+                report.storage = StorageKind.file.rawValue
+                report.path = path
+                report.mode = String(mode, radix: 8).leftPadded(to: 4)
+            case .keyring: report.storage = StorageKind.keyring.rawValue
+            case .environmentFile(let path): report.path = path
+            case .environment: report.storage = try store.storage(of: profile)?.rawValue
+            }
+            output(report, resolution.source, context)
+        } catch {
+            failure = error
+            output(report, nil, context)
+        }
+        if let failure { throw failure }
+    }
+
+    private func output(_ report: Report, _ source: CredentialSource?, _ context: CommandContext) {
+        report.warnings.forEach(context.note)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data = (try? encoder.encode(report)) ?? Data("{}".utf8)
+            context.stdout(String(decoding: data, as: UTF8.self) + "\n")
+            return
+        }
+        var lines = [
+            ("Profile", report.profile),
+            ("Server", "\(report.apiURL) (from \(serverOrigin(report.apiURLSource)))"),
+            ("Key", report.maskedKey ?? "none"),
+        ]
+        if let source { lines.append(("Source", source.summary)) }
+        if case .environment = source, let storage = report.storage {
+            lines.append(("Stored", "\(storage) (not used while \(CredentialStore.keyVariable) is set)"))
+        } else if let storage = report.storage {
+            lines.append(("Storage", storage))
+        }
+        context.stdout(lines.map { "\($0.0 + ":")".leftAligned(to: 10) + $0.1 }.joined(separator: "\n") + "\n")
+    }
+
+    private func serverOrigin(_ origin: String) -> String {
+        switch origin {
+        case "env": CredentialStore.urlVariable
+        case "config": "config.yml"
+        default: "the built-in default"
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        String(repeating: pad, count: max(0, width - count)) + self
+    }
+
+    func leftAligned(to width: Int) -> String {
+        self + String(repeating: " ", count: max(1, width - count))
+    }
+}

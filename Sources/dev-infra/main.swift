@@ -1,0 +1,3 @@
+import DevInfraCLI
+
+DevInfraCommand.runMain()
