@@ -42,7 +42,7 @@ public enum KeyringFailure: Error, Equatable, Sendable {
 }
 
 /// Where a profile's key is kept in a keyring: attributes that namespace the item.
-public struct KeyringItem: Sendable, Equatable {
+public struct KeyringItem: Sendable, Hashable {
     public var profile: String
     public var server: String
 

@@ -7,25 +7,25 @@ import Glibc
 /// `dev-infra`: the root command. Its discussion is the man page's description, so the
 /// resolution order and the exit codes are documented where they are defined.
 public struct DevInfraCommand: ParsableCommand {
-    public static let version = "0.1.0"
-
     public static let configuration = CommandConfiguration(
         commandName: "dev-infra",
         abstract: "Manage dev-infra API keys: log in once, then every tool and script finds the key.",
         discussion: """
         A key is found in this order, first hit wins (`dev-infra status` says which):
-        1. DEV_INFRA_API_KEY, or DEV_INFRA_API_KEY_FILE naming a file that holds the key;
-        2. the profile's entry in the Secret Service keyring, when the profile stores its key there;
-        3. the profile's entry in $XDG_CONFIG_HOME/dev-infra/credentials.yml (default ~/.config).
+
+          1. DEV_INFRA_API_KEY, or DEV_INFRA_API_KEY_FILE naming a file that holds the key;
+          2. the profile's entry in the Secret Service keyring, when the profile stores its key there;
+          3. the profile's entry in $XDG_CONFIG_HOME/dev-infra/credentials.yml (default ~/.config).
+
         DEV_INFRA_API_URL overrides the profile's server URL; DEV_INFRA_PROFILE picks the profile;
         DEV_INFRA_KEYRING_TIMEOUT bounds every keyring call (seconds, default 2).
 
         Exit status:
-        \(ExitStatus.allCases.map { "  \($0.rawValue)  \($0.summary)" }.joined(separator: "\n"))
+        \(ExitStatus.allCases.map { "  \(String($0.rawValue).leftAligned(to: 4))\($0.summary)" }.joined(separator: "\n"))
           127 (exec) the command was not found; 126 (exec) it could not be run
         The reason code of a failure ends its stderr line, in brackets.
         """,
-        version: version,
+        version: DevInfraVersion.current,
         subcommands: [Login.self, Logout.self, Status.self, Token.self, Exec.self, Auth.self]
     )
 

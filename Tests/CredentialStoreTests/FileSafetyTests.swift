@@ -1,0 +1,93 @@
+@testable import CredentialStore
+import DevInfraCore
+import Testing
+
+struct FileSafetyTests {
+    let folder = TempFolder()
+    let key = APIKey.generate()
+
+    func store() throws -> CredentialStore {
+        try CredentialStore(environment: ["HOME": folder.path, "XDG_CONFIG_HOME": folder.file("config")], keyring: InMemoryKeyring())
+    }
+
+    @Test func filesAre0600InA0700Folder() throws {
+        _ = try store().save(key, profile: "default", apiURL: nil, preference: .file)
+        #expect(folder.mode("config/dev-infra") == 0o700)
+        #expect(folder.mode("config/dev-infra/credentials.yml") == 0o600)
+        #expect(folder.mode("config/dev-infra/config.yml") == 0o600)
+        #expect(!(folder.read("config/dev-infra/config.yml") ?? "").contains(key.secret), "config.yml never holds a secret")
+    }
+
+    @Test(arguments: [0o644, 0o640, 0o604, 0o660])
+    func tooOpenCredentialsAreRefusedAndUntouched(mode: Int) throws {
+        let text = "profiles:\n  default:\n    api_key: \(key.rawValue)\n"
+        try folder.write("config/dev-infra/credentials.yml", text, mode: mode)
+        #expect {
+            try store().resolve(profile: "default")
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("chmod 600 '\(folder.file("config/dev-infra/credentials.yml"))'") && !message.contains(key.secret)
+                && (error as? CredentialStoreError)?.reason == .filePermissions
+        }
+        #expect(throws: CredentialStoreError.self) { try store().save(APIKey.generate(), profile: "x", apiURL: nil, preference: .file) }
+        #expect(folder.read("config/dev-infra/credentials.yml") == text)
+        #expect(folder.mode("config/dev-infra/credentials.yml") == mode)
+    }
+
+    @Test(arguments: [
+        ("profiles:\n  default:\n    api_key: [unclosed\n", 4),
+        ("profiles:\n  default:\n   api_key: a\n  bad: : :\n", 4),
+        ("- just\n- a list\n", 1),
+    ])
+    func corruptCredentialsAreReportedWithLineAndKept(text: String, line: Int) throws {
+        try folder.write("config/dev-infra/credentials.yml", text)
+        #expect {
+            try store().resolve(profile: "default")
+        } throws: { error in
+            guard case .fileCorrupt(let path, let reported, _, _) = error as? CredentialStoreError else { return false }
+            return path.hasSuffix("credentials.yml") && reported == line && "\(error)".contains("credentials.yml:\(line)")
+        }
+        #expect(throws: CredentialStoreError.self) { try store().save(key, profile: "default", apiURL: nil, preference: .file) }
+        #expect(throws: CredentialStoreError.self) { try store().remove(profile: "default") }
+        #expect(folder.read("config/dev-infra/credentials.yml") == text)
+    }
+
+    @Test func corruptConfigStopsLoginAndIsKept() throws {
+        let text = "profiles:\n  default:\n    storage: floppy\n"
+        try folder.write("config/dev-infra/config.yml", text)
+        #expect {
+            try store().resolve(profile: "default")
+        } throws: { error in "\(error)".contains("config.yml:3") && "\(error)".contains("keyring or file") }
+        #expect(throws: CredentialStoreError.self) { try store().save(key, profile: "default", apiURL: nil, preference: .file) }
+        #expect(folder.read("config/dev-infra/config.yml") == text)
+        #expect(folder.read("config/dev-infra/credentials.yml") == nil)
+    }
+
+    @Test func aMalformedStoredKeyNamesTheLineNotTheKey() throws {
+        let broken = String(key.rawValue.dropLast()) + "Q"
+        try folder.write("config/dev-infra/credentials.yml", "profiles:\n  default:\n    api_key: \(broken)\n")
+        #expect {
+            try store().resolve(profile: "default")
+        } throws: { error in "\(error)".contains("credentials.yml:3") && !"\(error)".contains(key.secret) }
+    }
+
+    @Test func unknownFieldsSurviveARewrite() throws {
+        try folder.write("config/dev-infra/config.yml", "profiles:\n  default:\n    api_url: https://a.example.com\n    color: blue\n  other:\n    api_url: https://b.example.com\n")
+        _ = try store().save(key, profile: "default", apiURL: nil, preference: .file)
+        let text = folder.read("config/dev-infra/config.yml") ?? ""
+        #expect(text.contains("color: blue"))
+        #expect(text.contains("https://b.example.com"))
+        #expect(try store().server(profile: "default").url == "https://a.example.com")
+    }
+
+    @Test func atomicWriteLeavesNoTempFiles() throws {
+        for _ in 0..<5 { _ = try store().save(APIKey.generate(), profile: "default", apiURL: nil, preference: .file) }
+        let names = try FileManagerList.names(folder.file("config/dev-infra"))
+        #expect(names.sorted() == [".lock", "config.yml", "credentials.yml"])
+    }
+}
+
+import Foundation
+enum FileManagerList {
+    static func names(_ path: String) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: path) }
+}

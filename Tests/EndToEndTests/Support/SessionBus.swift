@@ -1,0 +1,104 @@
+import Foundation
+
+/// A private D-Bus session bus for one test, optionally with a real gnome-keyring Secret Service on
+/// it, so keyring tests never touch the developer's own keyring and need no desktop.
+final class SessionBus {
+    enum SecretService {
+        /// gnome-keyring-daemon, unlocked, with a login collection.
+        case gnomeKeyring
+        /// Nothing provides org.freedesktop.secrets.
+        case none
+        /// Activation starts a program that never registers: libsecret waits until D-Bus gives up.
+        case hanging
+    }
+
+    let folder: String
+    let address: String
+    private var bus: Process?
+    private var keyring: Process?
+
+    init(home: String, service: SecretService) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("dev-infra-bus-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder + "/services", withIntermediateDirectories: true)
+        address = "unix:path=\(folder)/bus"
+        if service == .hanging {
+            try "[D-BUS Service]\nName=org.freedesktop.secrets\nExec=/bin/sleep 600\n"
+                .write(toFile: folder + "/services/org.freedesktop.secrets.service", atomically: true, encoding: .utf8)
+        }
+        let config = """
+        <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+         "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+        <busconfig>
+          <type>session</type>
+          <listen>\(address)</listen>
+          <servicedir>\(folder)/services</servicedir>
+          <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
+        </busconfig>
+        """
+        try config.write(toFile: folder + "/bus.conf", atomically: true, encoding: .utf8)
+        guard let daemon = Run.which("dbus-daemon") else { throw Missing.tool("dbus-daemon (apt-get install dbus)") }
+        // Not --fork: a forked daemon keeps the pipes of whoever started it open.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: daemon)
+        process.arguments = ["--config-file=\(folder)/bus.conf", "--nofork", "--nopidfile"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        bus = process
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: folder + "/bus") {
+            guard Date() < deadline, process.isRunning else { throw Missing.tool("a session bus: dbus-daemon did not start") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        if service == .gnomeKeyring { try startKeyring(home: home) }
+    }
+
+    var environment: [String: String] { ["DBUS_SESSION_BUS_ADDRESS": address] }
+
+    private func startKeyring(home: String) throws {
+        guard let daemon = Run.which("gnome-keyring-daemon") else { throw Missing.tool("gnome-keyring-daemon (apt-get install gnome-keyring)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: daemon)
+        process.arguments = ["--foreground", "--unlock", "--components=secrets"]
+        process.environment = ["HOME": home, "DBUS_SESSION_BUS_ADDRESS": address, "PATH": "/usr/bin:/bin"]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(Data("test-password".utf8))
+        try input.fileHandleForWriting.close()
+        keyring = process
+        // Wait until the daemon owns org.freedesktop.secrets on this bus.
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            let owned = try Run.process("/usr/bin/dbus-send", [
+                "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets",
+            ], environment: environment)
+            if owned.stdout.contains("boolean true") { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw Missing.tool("gnome-keyring-daemon did not register org.freedesktop.secrets within 15 s")
+    }
+
+    /// `secret-tool` against this bus, to see what dev-infra stored from outside it.
+    func secretTool(_ arguments: [String], stdin: String? = nil) throws -> RunResult {
+        guard let tool = Run.which("secret-tool") else { throw Missing.tool("secret-tool (apt-get install libsecret-tools)") }
+        return try Run.process(tool, arguments, environment: environment.merging(["HOME": folder]) { $1 }, stdin: stdin)
+    }
+
+    deinit {
+        if let keyring { kill(keyring.processIdentifier, SIGKILL); keyring.waitUntilExit() }
+        if let bus { kill(bus.processIdentifier, SIGKILL); bus.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    enum Missing: Error, CustomStringConvertible {
+        case tool(String)
+        var description: String {
+            switch self { case .tool(let what): "the keyring tests need \(what); .ci/run installs it" }
+        }
+    }
+}
