@@ -1,0 +1,33 @@
+PREFIX ?= $(HOME)/.local
+BUILD_FLAGS = -c release --static-swift-stdlib
+
+.PHONY: build test install uninstall docs bench-token
+
+build:
+	swift build $(BUILD_FLAGS)
+
+test:
+	scripts/test.sh
+
+# The binary links the Swift runtime statically: no Swift install needed where it runs, and a
+# faster start (see Benchmarks/).
+install: build
+	install -d $(PREFIX)/bin $(PREFIX)/share/man/man1 \
+	  $(PREFIX)/share/bash-completion/completions $(PREFIX)/share/zsh/site-functions \
+	  $(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 "$$(swift build $(BUILD_FLAGS) --show-bin-path)/dev-infra" $(PREFIX)/bin/dev-infra
+	install -m 0644 man/dev-infra.1 $(PREFIX)/share/man/man1/dev-infra.1
+	install -m 0644 completions/dev-infra.bash $(PREFIX)/share/bash-completion/completions/dev-infra
+	install -m 0644 completions/_dev-infra $(PREFIX)/share/zsh/site-functions/_dev-infra
+	install -m 0644 completions/dev-infra.fish $(PREFIX)/share/fish/vendor_completions.d/dev-infra.fish
+
+uninstall:
+	rm -f $(PREFIX)/bin/dev-infra $(PREFIX)/share/man/man1/dev-infra.1 \
+	  $(PREFIX)/share/bash-completion/completions/dev-infra $(PREFIX)/share/zsh/site-functions/_dev-infra \
+	  $(PREFIX)/share/fish/vendor_completions.d/dev-infra.fish
+
+docs:
+	scripts/generate-docs.sh
+
+bench-token:
+	Benchmarks/token.sh

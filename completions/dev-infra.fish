@@ -1,0 +1,156 @@
+function __dev-infra_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __dev-infra_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __dev-infra_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __dev-infra_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __dev-infra_parse_tokens -S
+    set -l unparsed_tokens (__dev-infra_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'dev-infra'
+        __dev-infra_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'login'
+            __dev-infra_parse_subcommand 0 'profile=' 'with-token' 'api-url=' 'storage=' 'version' 'h/help'
+        case 'logout'
+            __dev-infra_parse_subcommand 0 'profile=' 'all' 'version' 'h/help'
+        case 'status'
+            __dev-infra_parse_subcommand 0 'profile=' 'json' 'version' 'h/help'
+        case 'token'
+            __dev-infra_parse_subcommand 0 'profile=' 'no-newline' 'version' 'h/help'
+        case 'exec'
+            __dev-infra_parse_subcommand -r 1 'profile=' 'version' 'h/help'
+        case 'auth'
+            __dev-infra_parse_subcommand 0 'version' 'h/help'
+            switch $unparsed_tokens[1]
+            case 'login'
+                __dev-infra_parse_subcommand 0 'profile=' 'with-token' 'api-url=' 'storage=' 'version' 'h/help'
+            case 'logout'
+                __dev-infra_parse_subcommand 0 'profile=' 'all' 'version' 'h/help'
+            case 'status'
+                __dev-infra_parse_subcommand 0 'profile=' 'json' 'version' 'h/help'
+            case 'token'
+                __dev-infra_parse_subcommand 0 'profile=' 'no-newline' 'version' 'h/help'
+            end
+        case 'help'
+            __dev-infra_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __dev-infra_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __dev-infra_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __dev-infra_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __dev-infra_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__dev-infra_tokens -p)
+    if test -z "$(__dev-infra_tokens -t)"
+        set -l index (count (__dev-infra_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'dev-infra' -f
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra" version' -l 'version' -d 'Show the version.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_positional "dev-infra" -eq 1' -fa 'login' -d 'Store an API key for a profile.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_positional "dev-infra" -eq 1' -fa 'logout' -d 'Remove the profile\'s stored key from the keyring or file.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_positional "dev-infra" -eq 1' -fa 'status' -d 'Show the profile, server, key and where the key came from.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_positional "dev-infra" -eq 1' -fa 'token' -d 'Print the API key in use to stdout, and nothing else.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_positional "dev-infra" -eq 1' -fa 'exec' -d 'Run a command with DEV_INFRA_API_KEY and DEV_INFRA_API_URL set from the store.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_positional "dev-infra" -eq 1' -fa 'auth' -d 'The login, logout, status and token commands, as `gh auth` names them.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_positional "dev-infra" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra login" profile' -l 'profile' -d 'The profile to use (default: $DEV_INFRA_PROFILE, else "default").' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra login" with-token' -l 'with-token' -d 'Read the key from stdin.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra login" api-url' -l 'api-url' -d 'The server URL this profile talks to (https, or http to a loopback address).' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra login" storage' -l 'storage' -d 'Where to keep the key: auto, keyring or file.' -rfka 'auto keyring file'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra login" version' -l 'version' -d 'Show the version.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra login" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra logout" profile' -l 'profile' -d 'The profile to use (default: $DEV_INFRA_PROFILE, else "default").' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra logout" all' -l 'all' -d 'Remove the keys of every profile.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra logout" version' -l 'version' -d 'Show the version.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra logout" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra status" profile' -l 'profile' -d 'The profile to use (default: $DEV_INFRA_PROFILE, else "default").' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra status" json' -l 'json' -d 'Print a JSON object for scripts.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra status" version' -l 'version' -d 'Show the version.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra status" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra token" profile' -l 'profile' -d 'The profile to use (default: $DEV_INFRA_PROFILE, else "default").' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra token" no-newline' -l 'no-newline' -d 'Print the key without a trailing newline.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra token" version' -l 'version' -d 'Show the version.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra token" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra exec" profile' -l 'profile' -d 'The profile to use (default: $DEV_INFRA_PROFILE, else "default").' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra exec" version' -l 'version' -d 'Show the version.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra exec" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth" version' -l 'version' -d 'Show the version.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_positional "dev-infra auth" -eq 1' -fa 'login' -d 'Store an API key for a profile.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_positional "dev-infra auth" -eq 1' -fa 'logout' -d 'Remove the profile\'s stored key from the keyring or file.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_positional "dev-infra auth" -eq 1' -fa 'status' -d 'Show the profile, server, key and where the key came from.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_positional "dev-infra auth" -eq 1' -fa 'token' -d 'Print the API key in use to stdout, and nothing else.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth login" profile' -l 'profile' -d 'The profile to use (default: $DEV_INFRA_PROFILE, else "default").' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth login" with-token' -l 'with-token' -d 'Read the key from stdin.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth login" api-url' -l 'api-url' -d 'The server URL this profile talks to (https, or http to a loopback address).' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth login" storage' -l 'storage' -d 'Where to keep the key: auto, keyring or file.' -rfka 'auto keyring file'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth login" version' -l 'version' -d 'Show the version.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth login" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth logout" profile' -l 'profile' -d 'The profile to use (default: $DEV_INFRA_PROFILE, else "default").' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth logout" all' -l 'all' -d 'Remove the keys of every profile.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth logout" version' -l 'version' -d 'Show the version.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth logout" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth status" profile' -l 'profile' -d 'The profile to use (default: $DEV_INFRA_PROFILE, else "default").' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth status" json' -l 'json' -d 'Print a JSON object for scripts.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth status" version' -l 'version' -d 'Show the version.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth status" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth token" profile' -l 'profile' -d 'The profile to use (default: $DEV_INFRA_PROFILE, else "default").' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth token" no-newline' -l 'no-newline' -d 'Print the key without a trailing newline.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth token" version' -l 'version' -d 'Show the version.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra auth token" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra help" version' -l 'version' -d 'Show the version.'
