@@ -14,7 +14,9 @@ struct ProfileDocument {
         self.profiles = []
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver tags every scalar as text: no regular expressions (and so no ICU)
+            // on the `token` path, and no `yes` turning into a boolean.
+            root = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw Self.corrupt(path, error)
         } catch {
@@ -26,7 +28,7 @@ struct ProfileDocument {
                                problem: "expected a mapping with a \"profiles\" key at the top level")
         }
         guard let profilesNode = top["profiles"] else { return }
-        if profilesNode.null != nil { return }
+        if let scalar = profilesNode.scalar, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" { return }
         guard let profilesMap = profilesNode.mapping else {
             throw .fileCorrupt(path: path, line: profilesNode.mark?.line, column: profilesNode.mark?.column,
                                problem: "\"profiles\" must be a mapping of profile names")

@@ -61,7 +61,9 @@ public struct SecretServiceKeyring: Keyring {
         guard let bus = lib.busGet(2 /* G_BUS_TYPE_SESSION */, cancellable, &error) else {
             throw lib.failure(taking: error, timedOutAfter: timer.fired ? timeout : nil, connecting: true)
         }
-        lib.objectUnref(UnsafeMutableRawPointer(bus))
+        // Held until libsecret is done: the session bus is a shared singleton, and dropping the
+        // last reference here would make libsecret connect and authenticate all over again.
+        defer { lib.objectUnref(UnsafeMutableRawPointer(bus)) }
         let attrs = lib.stringTable(attributes.merging(["application": "dev-infra"]) { a, _ in a })
         defer { lib.hashTableUnref(attrs) }
         let result = body(lib, lib.schema, attrs, cancellable, &error)
@@ -133,7 +135,7 @@ extension SecretServiceKeyring {
         let schema: OpaquePointer?
 
         private init() throws(KeyringFailure) {
-            guard let handle = dlopen(SecretServiceKeyring.libraryName, RTLD_NOW | RTLD_LOCAL) else {
+            guard let handle = dlopen(SecretServiceKeyring.libraryName, RTLD_LAZY | RTLD_LOCAL) else {
                 throw .libraryMissing(dlerror().map { String(cString: $0) } ?? SecretServiceKeyring.libraryName)
             }
             func symbol(_ name: String) throws(KeyringFailure) -> UnsafeMutableRawPointer {

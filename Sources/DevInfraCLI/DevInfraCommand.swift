@@ -34,6 +34,10 @@ public struct DevInfraCommand: ParsableCommand {
     /// Parses and runs, turning a `DevInfraError` into its stderr line and exit status.
     public static func runMain(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
         do {
+            if let fast = TokenFastPath.match(arguments) {
+                try Token.printToken(profileFlag: fast.profile, noNewline: fast.noNewline, in: .current)
+                Glibc.exit(ExitStatus.ok.rawValue)
+            }
             var command = try parseAsRoot(arguments)
             try command.run()
             Glibc.exit(ExitStatus.ok.rawValue)

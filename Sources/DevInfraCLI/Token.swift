@@ -13,7 +13,12 @@ struct Token: ParsableCommand {
     func run() throws { try run(in: .current) }
 
     func run(in context: CommandContext) throws {
-        let profile = try options.resolve(in: context)
+        try Self.printToken(profileFlag: options.profile, noNewline: noNewline, in: context)
+    }
+
+    /// The whole command, callable without parsing (see `TokenFastPath`).
+    static func printToken(profileFlag: String?, noNewline: Bool, in context: CommandContext) throws {
+        let profile = try CredentialStore.profileName(flag: profileFlag, environment: context.environment)
         let resolution = try context.store().resolve(profile: profile)
         resolution.warnings.forEach(context.note)
         context.stdout(resolution.key.rawValue + (noNewline ? "" : "\n"))
