@@ -6,10 +6,18 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "dev-infra", targets: ["dev-infra"]),
+        .executable(name: "dev-infra-server", targets: ["dev-infra-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Key format, reason codes, exit codes: shared by client and (later) server.
@@ -28,8 +36,32 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "dev-infra", dependencies: ["DevInfraCLI"]),
+        // The key-management API: routes, authentication, storage behind a repository protocol.
+        .target(
+            name: "KeyServer",
+            dependencies: [
+                "DevInfraCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // `dev-infra-server serve|admin ...`, as a library so tests can call it.
+        .target(
+            name: "ServerCommands",
+            dependencies: ["KeyServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "dev-infra-server", dependencies: ["ServerCommands"]),
         .testTarget(name: "DevInfraCoreTests", dependencies: ["DevInfraCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CredentialStoreTests", dependencies: ["CredentialStore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore"]),
+        .testTarget(
+            name: "KeyServerTests",
+            dependencies: ["KeyServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
     ]
 )

@@ -26,7 +26,7 @@ struct ResolutionTests {
         let fromKeyring = try store(keyring: keyring).resolve(profile: "default")
         #expect(fromKeyring.key == keyB)
         #expect(fromKeyring.source.name == "keyring")
-        #expect(try !(folder.read("config/dev-infra/credentials.yml") ?? "").contains(keyA.secret), "moving to the keyring removes the file copy")
+        #expect(!(folder.read("config/dev-infra/credentials.yml") ?? "").contains(keyA.secret), "moving to the keyring removes the file copy")
 
         let env = try store(["DEV_INFRA_API_KEY": keyC.rawValue], keyring: keyring).resolve(profile: "default")
         #expect(env.key == keyC)

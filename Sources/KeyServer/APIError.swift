@@ -1,0 +1,64 @@
+import DevInfraCore
+import Foundation
+import Hummingbird
+
+/// A rejected request: RFC 9457 problem+json with a stable `code`, and for 401/403 the RFC 6750
+/// `WWW-Authenticate` header. The detail is for humans and never holds a secret.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var detail: String
+    /// The scope a 403 `insufficient_scope` lacks.
+    public var scope: String?
+    /// True when the request carried no credential at all (bare challenge, RFC 6750 §3.1).
+    public var bareChallenge = false
+    public var retryAfter: Int?
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ detail: String, scope: String? = nil) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.scope = scope
+    }
+
+    public init(_ reason: ReasonCode, _ detail: String, scope: String? = nil) {
+        let status: HTTPResponse.Status = switch reason.exitStatus {
+        case .notAuthenticated: .unauthorized
+        case .forbidden: .forbidden
+        case .rateLimited: .tooManyRequests
+        default: .badRequest
+        }
+        self.init(status, reason.rawValue, detail, scope: scope)
+    }
+
+    static func invalidRequest(_ detail: String) -> APIError { APIError(.badRequest, "invalid_request", detail) }
+    static func notFound(_ detail: String) -> APIError { APIError(.notFound, "not_found", detail) }
+
+    struct Body: Encodable {
+        var type: String
+        var title: String
+        var status: Int
+        var detail: String
+        var code: String
+        var scope: String?
+        var requestID: String?
+        enum CodingKeys: String, CodingKey { case type, title, status, detail, code, scope, requestID = "request_id" }
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if status == .unauthorized {
+            headers[.wwwAuthenticate] = bareChallenge
+                ? "Bearer realm=\"dev-infra\""
+                : "Bearer realm=\"dev-infra\", error=\"invalid_token\", error_description=\"\(code)\""
+        } else if status == .forbidden {
+            headers[.wwwAuthenticate] = "Bearer realm=\"dev-infra\", error=\"insufficient_scope\""
+                + (scope.map { ", scope=\"\($0)\"" } ?? "") + ", error_description=\"\(code)\""
+        }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        let body = Body(type: "https://dev-infra.dev/problems/\(code)", title: status.reasonPhrase, status: status.code,
+                        detail: detail, code: code, scope: scope, requestID: context.logger[metadataKey: "hb.request.id"]?.description)
+        let data = try JSONEncoder().encode(body)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,62 @@
+import DevInfraCore
+import Foundation
+import HummingbirdBcrypt
+
+/// What an operator does on the server's machine, straight on the database: the first admin,
+/// users and teams. Every change is audited as the `operator` actor.
+public struct Administration: Sendable {
+    let repository: any KeyRepository
+    let clock: @Sendable () -> Date
+
+    public init(databasePath: String, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        repository = try SQLiteRepository(path: databasePath)
+        self.clock = clock
+    }
+
+    public struct Refused: DevInfraError {
+        public var reason: ReasonCode { .invalidArgument }
+        public var message: String
+    }
+
+    /// Creates the admin user and returns a one-time admin key holding every scope.
+    public func bootstrap(adminName: String) async throws -> String {
+        guard try await !repository.adminExists() else {
+            throw Refused(message: "an admin already exists; bootstrap runs once. Use an admin key to create more keys, or `admin user add NAME --admin`.")
+        }
+        let user = try await repository.createUser(name: adminName, passwordHash: nil, isAdmin: true, teams: [], at: clock())
+        let key = APIKey.generate()
+        let now = clock()
+        try await repository.insert(KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: "bootstrap admin key",
+                                              ownerID: user.id, ownerName: user.name, team: nil, scopes: Scope.adminAll,
+                                              createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))))
+        try await repository.append([AuditEvent(at: now, event: "key.created", actor: "operator", keyID: key.keyID, code: "bootstrap")])
+        return key.rawValue
+    }
+
+    public func addTeam(_ name: String) async throws {
+        try Self.checkName(name, "team")
+        guard try await !repository.teamExists(name) else { throw Refused(message: "team \(name) already exists") }
+        try await repository.createTeam(name, at: clock())
+        try await repository.append([AuditEvent(at: clock(), event: "team.created", actor: "operator", team: name)])
+    }
+
+    public func addUser(_ name: String, password: String, teams: [String], admin: Bool) async throws {
+        try Self.checkName(name, "user")
+        guard password.count >= 8 else { throw Refused(message: "the password must be at least 8 characters") }
+        guard try await repository.user(named: name) == nil else { throw Refused(message: "user \(name) already exists") }
+        for team in teams where try await !repository.teamExists(team) {
+            throw Refused(message: "no team \(team); create it first with: dev-infra-server admin team add \(team)")
+        }
+        _ = try await repository.createUser(name: name, passwordHash: Bcrypt.hash(password, cost: 10), isAdmin: admin, teams: teams, at: clock())
+        try await repository.append([AuditEvent(at: clock(), event: "user.created", actor: "operator", code: admin ? "admin" : nil)])
+    }
+
+    public func users() async throws -> [User] { try await repository.users() }
+
+    static func checkName(_ name: String, _ what: String) throws {
+        let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+        guard !name.isEmpty, name.count <= 64, allowed else {
+            throw Refused(message: "invalid \(what) name \"\(name)\": use 1 to 64 letters, digits, '.', '_' or '-'")
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import DevInfraCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Turns the credential of a request into a `Principal`, or the reason it is refused.
+///
+/// Order matters and is part of the contract: the key's shape and checksum first (no database
+/// read for a malformed key), then lookup by key id, then a constant-time compare of the secret's
+/// hash, and only then revoked/expired, so that a wrong secret always reads `unknown_key`.
+struct Authenticator: Sendable {
+    let repository: any KeyRepository
+    let jwt: JWTSigner
+    let clock: @Sendable () -> Date
+
+    func principal(for request: Request) async throws -> Principal {
+        if let header = request.headers[.authorization] {
+            guard header.lowercased().hasPrefix("bearer ") else {
+                throw APIError(.invalidToken, "the Authorization header must be \"Bearer <key or token>\"")
+            }
+            let credential = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+            return credential.hasPrefix(APIKey.prefix) ? try await key(credential) : try await token(credential)
+        }
+        if let header = request.headers[.xAPIKey] {
+            return try await key(header.trimmingCharacters(in: .whitespaces))
+        }
+        var missing = APIError(.missingCredentials, "send a key as \"Authorization: Bearer dinf_...\" or \"X-API-Key\"")
+        missing.bareChallenge = true
+        throw missing
+    }
+
+    func key(_ raw: String) async throws -> Principal {
+        let key: APIKey
+        do { key = try APIKey.parse(raw) } catch { throw APIError(.malformedKey, error.detail) }
+        guard let record = try await repository.key(id: key.keyID),
+              ServerSecrets.matches(secret: key.secret, hash: record.secretHash) else {
+            throw APIError(.unknownKey, "no such key: check that it was copied whole, or create a new one")
+        }
+        let now = clock()
+        if record.revokedAt != nil { throw APIError(.keyRevoked, "key \(record.keyID) was revoked") }
+        if let expiresAt = record.expiresAt, expiresAt <= now { throw APIError(.keyExpired, "key \(record.keyID) expired") }
+        if let grace = record.graceEndsAt, grace <= now {
+            throw APIError(.keyExpired, "key \(record.keyID) was rotated to \(record.rotatedTo ?? "a new key") and its grace period has ended")
+        }
+        guard let user = try await repository.user(id: record.ownerID) else {
+            throw APIError(.unknownKey, "no such key")
+        }
+        // An admin flag removed from the user takes the admin scope away from the user's keys too.
+        let scopes = user.isAdmin ? record.scopes : record.scopes.subtracting([.admin, .auditRead])
+        return Principal(kind: .key, user: user, keyID: record.keyID, scopes: scopes, team: record.team, expiresAt: record.expiresAt)
+    }
+
+    func token(_ raw: String) async throws -> Principal {
+        let now = clock()
+        let claims = try jwt.verify(raw, now: now)
+        guard let id = Int64(claims.sub), let user = try await repository.user(id: id) else {
+            throw APIError(.invalidToken, "the token's user no longer exists")
+        }
+        return Principal(kind: .jwt, user: user, keyID: nil, scopes: user.scopes, team: nil,
+                         expiresAt: Date(timeIntervalSince1970: TimeInterval(claims.exp)))
+    }
+}

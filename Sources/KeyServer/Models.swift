@@ -1,0 +1,147 @@
+import Foundation
+
+/// A user of the server: a person or an admin. Passwords are stored as bcrypt hashes only.
+public struct User: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var passwordHash: String?
+    public var isAdmin: Bool
+    public var teams: [String]
+    public var createdAt: Date
+
+    var scopes: Set<Scope> { isAdmin ? Scope.adminAll : Scope.userDefault }
+}
+
+/// An API key as stored: the SHA-256 of its secret, never the secret.
+public struct KeyRecord: Sendable, Equatable {
+    public var keyID: String
+    public var secretHash: Data
+    public var name: String
+    public var ownerID: Int64
+    public var ownerName: String
+    public var team: String?
+    public var scopes: Set<Scope>
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+    public var revokedBy: String?
+    public var revokeReason: String?
+    public var rotatedFrom: String?
+    public var rotatedTo: String?
+    public var graceEndsAt: Date?
+
+    /// Active, or why not, at `now`.
+    func state(at now: Date) -> KeyState {
+        if revokedAt != nil { return .revoked }
+        if let expiresAt, expiresAt <= now { return .expired }
+        if let graceEndsAt, graceEndsAt <= now { return .expired }
+        if rotatedTo != nil { return .rotating }
+        return .active
+    }
+}
+
+public enum KeyState: String, Codable, Sendable {
+    case active, rotating, revoked, expired
+}
+
+/// The JSON of a key, as every endpoint returns it.
+public struct KeyView: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var owner: String
+    public var team: String?
+    public var scopes: [String]
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var lastUsedAt: Date?
+    public var state: KeyState
+    public var revokedAt: Date?
+    public var revokedBy: String?
+    public var revokeReason: String?
+    public var rotatedFrom: String?
+    public var rotatedTo: String?
+    public var graceEndsAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, owner, team, scopes, state
+        case createdAt = "created_at", expiresAt = "expires_at", lastUsedAt = "last_used_at"
+        case revokedAt = "revoked_at", revokedBy = "revoked_by", revokeReason = "revoke_reason"
+        case rotatedFrom = "rotated_from", rotatedTo = "rotated_to", graceEndsAt = "grace_ends_at"
+    }
+
+    init(_ record: KeyRecord, now: Date) {
+        id = record.keyID
+        name = record.name
+        owner = record.ownerName
+        team = record.team
+        scopes = record.scopes.sorted().map(\.rawValue)
+        createdAt = record.createdAt
+        expiresAt = record.expiresAt
+        lastUsedAt = record.lastUsedAt
+        state = record.state(at: now)
+        revokedAt = record.revokedAt
+        revokedBy = record.revokedBy
+        revokeReason = record.revokeReason
+        rotatedFrom = record.rotatedFrom
+        rotatedTo = record.rotatedTo
+        graceEndsAt = record.graceEndsAt
+    }
+}
+
+/// A key just minted: its metadata and, this once, the raw key.
+public struct CreatedKeyView: Codable, Sendable {
+    public var key: KeyView
+    public var apiKey: String
+    enum CodingKeys: String, CodingKey { case key, apiKey = "api_key" }
+}
+
+public struct KeyPage: Codable, Sendable {
+    public var items: [KeyView]
+    public var nextCursor: String?
+    enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
+}
+
+/// One audited event. Never holds a secret.
+public struct AuditEvent: Codable, Sendable, Equatable {
+    public var id: Int64?
+    public var at: Date
+    public var event: String
+    public var actor: String?
+    public var keyID: String?
+    public var team: String?
+    public var code: String?
+    public var client: String?
+    public var requestID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, at, event, actor, team, code, client
+        case keyID = "key_id", requestID = "request_id"
+    }
+}
+
+public struct AuditPage: Codable, Sendable {
+    public var items: [AuditEvent]
+    public var nextCursor: String?
+    enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
+}
+
+public struct Project: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var team: String
+    public var name: String
+    public var createdBy: String
+    public var createdAt: Date
+    enum CodingKeys: String, CodingKey { case id, team, name, createdBy = "created_by", createdAt = "created_at" }
+}
+
+/// A stored `Idempotency-Key`: the request it answered and the key it minted, with the raw key
+/// sealed (AES-GCM under the server key), so that a retry gets the same key back.
+public struct IdempotencyRecord: Sendable {
+    public var ownerID: Int64
+    public var idempotencyKey: String
+    public var requestHash: Data
+    public var keyID: String
+    public var sealedKey: Data
+    public var createdAt: Date
+}

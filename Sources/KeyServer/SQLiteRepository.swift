@@ -1,0 +1,245 @@
+import Foundation
+import GRDB
+
+/// The embedded default: one SQLite file in WAL mode, through GRDB (a connection pool with
+/// concurrent readers and one writer, and versioned migrations). The SQL is plain enough to
+/// carry over to PostgreSQL: integer seconds for times, text for scopes, no SQLite-only types.
+public final class SQLiteRepository: KeyRepository {
+    let pool: DatabasePool
+
+    public init(path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE teams (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+                CREATE TABLE users (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, password_hash TEXT,
+                    is_admin INTEGER NOT NULL, created_at INTEGER NOT NULL);
+                CREATE TABLE memberships (
+                    user_id INTEGER NOT NULL REFERENCES users(id), team TEXT NOT NULL REFERENCES teams(name),
+                    PRIMARY KEY (user_id, team));
+                CREATE TABLE api_keys (
+                    key_id TEXT PRIMARY KEY, secret_hash BLOB NOT NULL, name TEXT NOT NULL,
+                    owner_id INTEGER NOT NULL REFERENCES users(id), team TEXT REFERENCES teams(name),
+                    scopes TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, last_used_at INTEGER,
+                    revoked_at INTEGER, revoked_by TEXT, revoke_reason TEXT,
+                    rotated_from TEXT, rotated_to TEXT, grace_ends_at INTEGER);
+                CREATE INDEX api_keys_owner ON api_keys(owner_id, key_id);
+                CREATE INDEX api_keys_team ON api_keys(team, key_id);
+                CREATE TABLE idempotency (
+                    owner_id INTEGER NOT NULL, idempotency_key TEXT NOT NULL, request_hash BLOB NOT NULL,
+                    key_id TEXT NOT NULL, sealed_key BLOB NOT NULL, created_at INTEGER NOT NULL,
+                    PRIMARY KEY (owner_id, idempotency_key));
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, event TEXT NOT NULL, actor TEXT,
+                    key_id TEXT, team TEXT, code TEXT, client TEXT, request_id TEXT);
+                CREATE INDEX audit_key ON audit(key_id, id);
+                CREATE TABLE projects (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, team TEXT NOT NULL REFERENCES teams(name),
+                    name TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Users and teams
+
+    public func createTeam(_ name: String, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO teams (name, created_at) VALUES (?, ?)", arguments: [name, Self.seconds(at)])
+        }
+    }
+
+    public func teamExists(_ name: String) async throws -> Bool {
+        try await pool.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM teams WHERE name = ?", arguments: [name]) ?? false }
+    }
+
+    public func createUser(name: String, passwordHash: String?, isAdmin: Bool, teams: [String], at: Date) async throws -> User {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO users (name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [name, passwordHash, isAdmin, Self.seconds(at)])
+            let id = db.lastInsertedRowID
+            for team in teams {
+                try db.execute(sql: "INSERT INTO memberships (user_id, team) VALUES (?, ?)", arguments: [id, team])
+            }
+            return User(id: id, name: name, passwordHash: passwordHash, isAdmin: isAdmin, teams: teams.sorted(), createdAt: Self.date(Self.seconds(at)))
+        }
+    }
+
+    public func user(named name: String) async throws -> User? {
+        try await pool.read { db in try Self.fetchUsers(db, where: "name = ?", [name]).first }
+    }
+
+    public func user(id: Int64) async throws -> User? {
+        try await pool.read { db in try Self.fetchUsers(db, where: "id = ?", [id]).first }
+    }
+
+    public func users() async throws -> [User] {
+        try await pool.read { db in try Self.fetchUsers(db, where: "1 = 1", []) }
+    }
+
+    public func adminExists() async throws -> Bool {
+        try await pool.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE is_admin = 1") ?? false }
+    }
+
+    static func fetchUsers(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [User] {
+        try Row.fetchAll(db, sql: "SELECT * FROM users WHERE \(condition) ORDER BY name", arguments: arguments).map { row in
+            let id: Int64 = row["id"]
+            let teams = try String.fetchAll(db, sql: "SELECT team FROM memberships WHERE user_id = ? ORDER BY team", arguments: [id])
+            return User(id: id, name: row["name"], passwordHash: row["password_hash"], isAdmin: row["is_admin"],
+                        teams: teams, createdAt: date(row["created_at"]))
+        }
+    }
+
+    // MARK: Keys
+
+    static let keyColumns = "k.*, u.name AS owner_name"
+
+    public func insert(_ key: KeyRecord) async throws {
+        try await pool.write { db in try Self.insert(key, db) }
+    }
+
+    static func insert(_ key: KeyRecord, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO api_keys (key_id, secret_hash, name, owner_id, team, scopes, created_at, expires_at, rotated_from)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [key.keyID, key.secretHash, key.name, key.ownerID, key.team, Scope.encode(key.scopes),
+                             seconds(key.createdAt), key.expiresAt.map(seconds), key.rotatedFrom])
+    }
+
+    public func key(id: String) async throws -> KeyRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.keyColumns) FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.key_id = ?",
+                             arguments: [id]).map(Self.keyRecord)
+        }
+    }
+
+    public func keys(ownerID: Int64?, team: String?, after cursor: String?, limit: Int) async throws -> [KeyRecord] {
+        try await pool.read { db in
+            var conditions = ["k.key_id > ?"]
+            var arguments: [(any DatabaseValueConvertible)?] = [cursor ?? ""]
+            if let ownerID { conditions.append("k.owner_id = ?"); arguments.append(ownerID) }
+            if let team { conditions.append("k.team = ?"); arguments.append(team) }
+            arguments.append(limit)
+            return try Row.fetchAll(db, sql: """
+                SELECT \(Self.keyColumns) FROM api_keys k JOIN users u ON u.id = k.owner_id
+                WHERE \(conditions.joined(separator: " AND ")) ORDER BY k.key_id LIMIT ?
+                """, arguments: StatementArguments(arguments)).map(Self.keyRecord)
+        }
+    }
+
+    public func revoke(id: String, at: Date, by: String, reason: String?) async throws -> KeyRecord? {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE api_keys SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE key_id = ? AND revoked_at IS NULL",
+                           arguments: [Self.seconds(at), by, reason, id])
+            return try Row.fetchOne(db, sql: "SELECT \(Self.keyColumns) FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.key_id = ?",
+                                    arguments: [id]).map(Self.keyRecord)
+        }
+    }
+
+    public func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date) async throws {
+        try await pool.write { db in
+            try Self.insert(new, db)
+            try db.execute(sql: "UPDATE api_keys SET rotated_to = ?, grace_ends_at = ? WHERE key_id = ?",
+                           arguments: [new.keyID, Self.seconds(graceEndsAt), oldID])
+        }
+    }
+
+    public func recordUse(_ lastUsed: [String: Date]) async throws {
+        guard !lastUsed.isEmpty else { return }
+        try await pool.write { db in
+            for (id, at) in lastUsed {
+                try db.execute(sql: "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE key_id = ?",
+                               arguments: [Self.seconds(at), id])
+            }
+        }
+    }
+
+    static func keyRecord(_ row: Row) -> KeyRecord {
+        KeyRecord(keyID: row["key_id"], secretHash: row["secret_hash"], name: row["name"], ownerID: row["owner_id"],
+                  ownerName: row["owner_name"], team: row["team"], scopes: Scope.decode(row["scopes"]),
+                  createdAt: date(row["created_at"]), expiresAt: optionalDate(row["expires_at"]),
+                  lastUsedAt: optionalDate(row["last_used_at"]), revokedAt: optionalDate(row["revoked_at"]),
+                  revokedBy: row["revoked_by"], revokeReason: row["revoke_reason"], rotatedFrom: row["rotated_from"],
+                  rotatedTo: row["rotated_to"], graceEndsAt: optionalDate(row["grace_ends_at"]))
+    }
+
+    // MARK: Idempotency
+
+    public func idempotency(ownerID: Int64, key: String) async throws -> IdempotencyRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM idempotency WHERE owner_id = ? AND idempotency_key = ?", arguments: [ownerID, key]).map {
+                IdempotencyRecord(ownerID: $0["owner_id"], idempotencyKey: $0["idempotency_key"], requestHash: $0["request_hash"],
+                                  keyID: $0["key_id"], sealedKey: $0["sealed_key"], createdAt: Self.date($0["created_at"]))
+            }
+        }
+    }
+
+    public func insert(_ key: KeyRecord, idempotency record: IdempotencyRecord) async throws {
+        try await pool.write { db in
+            try Self.insert(key, db)
+            try db.execute(sql: """
+                INSERT INTO idempotency (owner_id, idempotency_key, request_hash, key_id, sealed_key, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [record.ownerID, record.idempotencyKey, record.requestHash, record.keyID, record.sealedKey,
+                                 Self.seconds(record.createdAt)])
+        }
+    }
+
+    // MARK: Audit and projects
+
+    public func append(_ events: [AuditEvent]) async throws {
+        guard !events.isEmpty else { return }
+        try await pool.write { db in
+            for e in events {
+                try db.execute(sql: "INSERT INTO audit (at, event, actor, key_id, team, code, client, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [Self.seconds(e.at), e.event, e.actor, e.keyID, e.team, e.code, e.client, e.requestID])
+            }
+        }
+    }
+
+    public func audit(keyID: String?, actor: String?, event: String?, after cursor: Int64?, limit: Int) async throws -> [AuditEvent] {
+        try await pool.read { db in
+            var conditions = ["id > ?"]
+            var arguments: [(any DatabaseValueConvertible)?] = [cursor ?? 0]
+            for (column, value) in [("key_id", keyID), ("actor", actor), ("event", event)] {
+                if let value { conditions.append("\(column) = ?"); arguments.append(value) }
+            }
+            arguments.append(limit)
+            return try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?",
+                                    arguments: StatementArguments(arguments)).map {
+                AuditEvent(id: $0["id"], at: Self.date($0["at"]), event: $0["event"], actor: $0["actor"], keyID: $0["key_id"],
+                           team: $0["team"], code: $0["code"], client: $0["client"], requestID: $0["request_id"])
+            }
+        }
+    }
+
+    public func projects(team: String) async throws -> [Project] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM projects WHERE team = ? ORDER BY id", arguments: [team]).map {
+                Project(id: $0["id"], team: $0["team"], name: $0["name"], createdBy: $0["created_by"], createdAt: Self.date($0["created_at"]))
+            }
+        }
+    }
+
+    public func createProject(team: String, name: String, by: String, at: Date) async throws -> Project {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO projects (team, name, created_by, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [team, name, by, Self.seconds(at)])
+            return Project(id: db.lastInsertedRowID, team: team, name: name, createdBy: by, createdAt: Self.date(Self.seconds(at)))
+        }
+    }
+
+    static func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
+    static func date(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
+    static func optionalDate(_ seconds: Int64?) -> Date? { seconds.map(date) }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Who is calling: resolved once by `AuthMiddleware` and read by every controller.
+public struct Principal: Sendable {
+    public enum Kind: String, Sendable { case key, jwt }
+    public var kind: Kind
+    public var user: User
+    public var keyID: String?
+    public var scopes: Set<Scope>
+    /// A key's team; nil for JWTs and team-less keys.
+    public var team: String?
+    public var expiresAt: Date?
+
+    var isAdmin: Bool { scopes.contains(.admin) && user.isAdmin }
+    /// The rate-limit bucket: per key, or per user for JWTs.
+    var bucket: String { keyID ?? "user:\(user.id)" }
+}
+
+/// The request context: the client address for the audit, and the principal once known.
+public struct ServerContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+    public var principal: Principal?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    var requestID: String { logger[metadataKey: "hb.request.id"]?.description ?? "" }
+    var client: String? { remoteAddress?.ipAddress }
+
+    func requirePrincipal() throws -> Principal {
+        guard let principal else { throw APIError(.unauthorized, "missing_credentials", "no credential was sent") }
+        return principal
+    }
+}

@@ -1,0 +1,83 @@
+import DevInfraCore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import KeyServer
+import NIOConcurrencyHelpers
+
+/// A clock the test moves by hand, so grace periods and expiry are tested without sleeping.
+final class ManualClock: Sendable {
+    private let now = NIOLockedValueBox(Date(timeIntervalSince1970: 1_800_000_000))
+    func read() -> Date { now.withLockedValue { $0 } }
+    func advance(_ seconds: TimeInterval) { now.withLockedValue { $0 += seconds } }
+}
+
+/// A real server on a real SQLite file in a temp folder, on a random loopback port.
+final class TestServer: @unchecked Sendable {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dev-infra-server-\(UUID().uuidString)").path
+    var databasePath: String { folder + "/server.sqlite" }
+    let clock = ManualClock()
+    var rateLimit: Double = 10_000
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    var admin: Administration { get throws { try Administration(databasePath: databasePath, clock: { [clock] in clock.read() }) } }
+
+    /// Bootstrap, a team `web` with alice in it and a team `ops` without her; returns the admin key.
+    func seed() async throws -> String {
+        let adminKey = try await admin.bootstrap(adminName: "root")
+        try await admin.addTeam("web")
+        try await admin.addTeam("ops")
+        try await admin.addUser("alice", password: "alice-password", teams: ["web"], admin: false)
+        try await admin.addUser("bob", password: "bob-password", teams: ["ops"], admin: false)
+        return adminKey
+    }
+
+    func run(_ body: @escaping @Sendable (API) async throws -> Void) async throws {
+        var configuration = ServerConfiguration(databasePath: databasePath)
+        configuration.port = 0
+        configuration.rateLimit = rateLimit
+        configuration.usageFlushInterval = .milliseconds(50)
+        configuration.clock = { [clock] in clock.read() }
+        let app = try await buildApplication(configuration)
+        try await app.test(.live) { client in try await body(API(client: client)) }
+    }
+}
+
+/// A thin JSON client over the test client.
+struct API: Sendable {
+    let client: any TestClientProtocol
+
+    struct Reply: @unchecked Sendable {
+        var status: Int
+        var headers: HTTPFields
+        var text: String
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:] }
+        var code: String? { json["code"] as? String }
+        var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+        subscript(_ key: String) -> Any? { json[key] }
+    }
+
+    func call(_ method: HTTPRequest.Method, _ path: String, key: String? = nil, body: String? = nil,
+              headers extra: HTTPFields = [:]) async throws -> Reply {
+        var headers = extra
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        if body != nil { headers[.contentType] = "application/json" }
+        let response = try await client.executeRequest(uri: path, method: method, headers: headers,
+                                                       body: body.map { ByteBuffer(string: $0) })
+        return Reply(status: Int(response.status.code), headers: response.headers, text: String(buffer: response.body))
+    }
+
+    /// Creates a key and returns the raw key.
+    func createKey(_ key: String, name: String = "k", scopes: [String], team: String? = nil, expiresIn: Int? = nil) async throws -> Reply {
+        var fields = ["\"name\": \"\(name)\"", "\"scopes\": [\(scopes.map { "\"\($0)\"" }.joined(separator: ","))]"]
+        if let team { fields.append("\"team\": \"\(team)\"") }
+        if let expiresIn { fields.append("\"expires_in\": \(expiresIn)") }
+        return try await call(.post, "/v1/keys", key: key, body: "{\(fields.joined(separator: ","))}")
+    }
+
+    func login(_ user: String, _ password: String) async throws -> String {
+        let reply = try await call(.post, "/v1/auth/token", body: #"{"username":"\#(user)","password":"\#(password)"}"#)
+        return reply["access_token"] as? String ?? ""
+    }
+}
