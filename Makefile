@@ -3,7 +3,7 @@ PREFIX ?= $(HOME)/.local
 # relocations to apply at every start, which is most of what `dev-infra token` costs.
 BUILD_FLAGS = -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie
 
-.PHONY: build test install uninstall docs bench-token
+.PHONY: build test install uninstall docs bench-token bench-server
 
 build:
 	swift build $(BUILD_FLAGS)
@@ -18,13 +18,15 @@ install: build
 	  $(PREFIX)/share/bash-completion/completions $(PREFIX)/share/zsh/site-functions \
 	  $(PREFIX)/share/fish/vendor_completions.d
 	install -s -m 0755 "$$(swift build $(BUILD_FLAGS) --show-bin-path)/dev-infra" $(PREFIX)/bin/dev-infra
+	install -s -m 0755 "$$(swift build $(BUILD_FLAGS) --show-bin-path)/dev-infra-server" $(PREFIX)/bin/dev-infra-server
 	install -m 0644 man/dev-infra.1 $(PREFIX)/share/man/man1/dev-infra.1
+	install -m 0644 man/dev-infra-server.1 $(PREFIX)/share/man/man1/dev-infra-server.1
 	install -m 0644 completions/dev-infra.bash $(PREFIX)/share/bash-completion/completions/dev-infra
 	install -m 0644 completions/_dev-infra $(PREFIX)/share/zsh/site-functions/_dev-infra
 	install -m 0644 completions/dev-infra.fish $(PREFIX)/share/fish/vendor_completions.d/dev-infra.fish
 
 uninstall:
-	rm -f $(PREFIX)/bin/dev-infra $(PREFIX)/share/man/man1/dev-infra.1 \
+	rm -f $(PREFIX)/bin/dev-infra $(PREFIX)/bin/dev-infra-server $(PREFIX)/share/man/man1/dev-infra.1 $(PREFIX)/share/man/man1/dev-infra-server.1 \
 	  $(PREFIX)/share/bash-completion/completions/dev-infra $(PREFIX)/share/zsh/site-functions/_dev-infra \
 	  $(PREFIX)/share/fish/vendor_completions.d/dev-infra.fish
 
@@ -33,3 +35,6 @@ docs:
 
 bench-token:
 	Benchmarks/token.sh
+
+bench-server:
+	Benchmarks/server.sh

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Authenticates every request under `/v1` (but the sign-in), applies the rate limit, records
 /// key use, and audits every rejection. One middleware, shared by every protected route.
@@ -59,6 +60,8 @@ struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(Services.maxBody) bytes")
         } catch let error as HTTPError {
             switch error.status {
             case .contentTooLarge: throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(Services.maxBody) bytes")
