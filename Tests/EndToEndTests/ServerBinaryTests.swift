@@ -1,0 +1,75 @@
+import DevInfraCore
+import Foundation
+import Testing
+
+/// The real `dev-infra-server` binary: its admin commands, and no secret in its log or database.
+@Suite struct ServerBinaryTests {
+    let sandbox = Sandbox()
+
+    @Test func bootstrapOnceThenRefuse() throws {
+        let server = try ServerProcess(folder: sandbox.root + "/server")
+        defer { server.stop() }
+        let first = try server.admin(["admin", "bootstrap"])
+        #expect(first.status == 0)
+        let key = try APIKey.parse(first.stdout)
+        #expect(first.stdout == key.rawValue + "\n", "stdout holds the key and nothing else")
+        let second = try server.admin(["admin", "bootstrap"])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("an admin already exists"))
+        #expect(second.stdout.isEmpty)
+        #expect(try server.admin(["admin", "user", "add", "carol", "--team", "nope"], stdin: "long-password\n").status == 1)
+        #expect(try server.admin(["admin", "team", "add", "web"]).status == 0)
+        #expect(try server.admin(["admin", "user", "add", "carol", "--team", "web"], stdin: "long-password\n").status == 0)
+        #expect(try server.admin(["admin", "user", "list"]).stdout.contains("carol\tuser\tweb"))
+        let (status, me) = try server.request("GET", "/v1/whoami", key: key.rawValue)
+        #expect(status == 200 && me["user"] as? String == "admin")
+        let wrongDatabase = try Run.process(Run.builtProduct("dev-infra-server"), ["admin", "bootstrap", "--database", "postgres://x"], environment: [:])
+        #expect(wrongDatabase.status == 64)
+        #expect(wrongDatabase.stderr.contains("sqlite:PATH"))
+    }
+
+    @Test func noSecretReachesTheLogOrTheDatabase() throws {
+        let server = try ServerProcess(folder: sandbox.root + "/server", arguments: ["--log-level", "trace"])
+        let admin = try #require(try server.admin(["admin", "bootstrap"]).stdout.split(separator: "\n").first.map(String.init))
+        _ = try server.admin(["admin", "team", "add", "web"])
+        let password = "correct-horse-battery"
+        _ = try server.admin(["admin", "user", "add", "dana", "--team", "web"], stdin: password)
+        var issued = [admin]
+        for index in 0..<5 {
+            let (status, created) = try server.request("POST", "/v1/keys", key: admin,
+                                                       body: #"{"name":"k\#(index)","scopes":["keys:read","keys:write"],"team":"web"}"#)
+            #expect(status == 201)
+            issued.append(try #require(created["api_key"] as? String))
+        }
+        let (_, token) = try server.request("POST", "/v1/auth/token", body: #"{"username":"dana","password":"\#(password)"}"#)
+        let jwt = try #require(token["access_token"] as? String)
+        let (_, minted) = try server.request("POST", "/v1/keys", key: jwt, body: #"{"name":"mine","scopes":["keys:read"]}"#)
+        issued.append(try #require(minted["api_key"] as? String))
+        let rotating = try APIKey.parse(issued[1])
+        let (rotateStatus, rotated) = try server.request("POST", "/v1/keys/\(rotating.keyID)/rotate", key: admin)
+        #expect(rotateStatus == 201, "\(rotated)")
+        issued.append(try #require(rotated["api_key"] as? String))
+        _ = try server.request("DELETE", "/v1/keys/\(try APIKey.parse(issued[2]).keyID)", key: admin)
+        for key in issued { _ = try server.request("GET", "/v1/whoami", key: key) }
+        // Rejected credentials are logged and audited too: by key id only.
+        let forged = APIKey(keyID: rotating.keyID, secret: APIKey.generate().secret).rawValue
+        #expect(try server.request("GET", "/v1/whoami", key: forged).0 == 401)
+        server.stop()
+
+        let log = try String(contentsOfFile: server.logPath, encoding: .utf8)
+        #expect(log.contains("debug") || log.contains("trace"), "the log ran at debug level")
+        var stored = Data()
+        for suffix in ["", "-wal", "-shm"] {
+            stored += FileManager.default.contents(atPath: server.folder + "/server.sqlite" + suffix) ?? Data()
+        }
+        let storedText = String(decoding: stored, as: UTF8.self)
+        for raw in issued + [forged] {
+            let secret = try APIKey.parse(raw).secret
+            #expect(!log.contains(secret), "a secret reached the log")
+            #expect(!storedText.contains(secret), "a secret reached the database")
+        }
+        #expect(!log.contains(password) && !storedText.contains(password))
+        #expect(!log.contains(jwt))
+        #expect(storedText.contains(rotating.keyID), "key ids are stored, so the search above can find text")
+    }
+}
