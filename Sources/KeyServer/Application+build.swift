@@ -61,16 +61,20 @@ func buildRouter(_ services: Services) -> Router<ServerContext> {
     return router
 }
 
-/// Writes collected key use every `interval`, and once more on shutdown.
+/// Writes collected key use every `interval`, and once more on shutdown. Also forgets
+/// idempotency records after a day: a retry comes within seconds, and the sealed key should not
+/// outlive its purpose.
 struct UsageFlusher: Service {
     let services: Services
     let interval: Duration
+    static let idempotencyWindow: TimeInterval = 24 * 3600
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 try? await services.usage.flush(to: services.repository)
+                try? await services.repository.pruneIdempotency(before: services.clock().addingTimeInterval(-Self.idempotencyWindow))
             }
         }
         try? await services.usage.flush(to: services.repository)

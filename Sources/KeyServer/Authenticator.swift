@@ -32,7 +32,7 @@ struct Authenticator: Sendable {
     func key(_ raw: String) async throws -> Principal {
         let key: APIKey
         do { key = try APIKey.parse(raw) } catch { throw APIError(.malformedKey, error.detail) }
-        guard let record = try await repository.key(id: key.keyID),
+        guard let (record, user) = try await repository.keyWithOwner(id: key.keyID),
               ServerSecrets.matches(secret: key.secret, hash: record.secretHash) else {
             throw APIError(.unknownKey, "no such key: check that it was copied whole, or create a new one")
         }
@@ -41,9 +41,6 @@ struct Authenticator: Sendable {
         if let expiresAt = record.expiresAt, expiresAt <= now { throw APIError(.keyExpired, "key \(record.keyID) expired") }
         if let grace = record.graceEndsAt, grace <= now {
             throw APIError(.keyExpired, "key \(record.keyID) was rotated to \(record.rotatedTo ?? "a new key") and its grace period has ended")
-        }
-        guard let user = try await repository.user(id: record.ownerID) else {
-            throw APIError(.unknownKey, "no such key")
         }
         // An admin flag removed from the user takes the admin scope away from the user's keys too.
         let scopes = user.isAdmin ? record.scopes : record.scopes.subtracting([.admin, .auditRead])

@@ -13,6 +13,8 @@ public protocol KeyRepository: Sendable {
 
     func insert(_ key: KeyRecord) async throws
     func key(id: String) async throws -> KeyRecord?
+    /// The key and its owner in one read: the per-request path of authentication.
+    func keyWithOwner(id: String) async throws -> (KeyRecord, User)?
     /// Keys in key-id order after `cursor`, at most `limit`; nil filters mean "any".
     func keys(ownerID: Int64?, team: String?, after cursor: String?, limit: Int) async throws -> [KeyRecord]
     func revoke(id: String, at: Date, by: String, reason: String?) async throws -> KeyRecord?
@@ -23,6 +25,8 @@ public protocol KeyRepository: Sendable {
     func idempotency(ownerID: Int64, key: String) async throws -> IdempotencyRecord?
     /// Stores the record with the key it minted, in one transaction.
     func insert(_ key: KeyRecord, idempotency: IdempotencyRecord) async throws
+    /// Forgets idempotency records (and their sealed keys) created before `date`.
+    func pruneIdempotency(before date: Date) async throws
 
     func append(_ events: [AuditEvent]) async throws
     func audit(keyID: String?, actor: String?, event: String?, after cursor: Int64?, limit: Int) async throws -> [AuditEvent]

@@ -123,6 +123,23 @@ public final class SQLiteRepository: KeyRepository {
         }
     }
 
+    public func keyWithOwner(id: String) async throws -> (KeyRecord, User)? {
+        try await pool.read { db in
+            // A cached statement: this runs on every authenticated request.
+            let statement = try db.cachedStatement(sql: """
+                SELECT \(Self.keyColumns), u.is_admin AS owner_is_admin, u.created_at AS owner_created_at,
+                       (SELECT group_concat(m.team, ' ') FROM memberships m WHERE m.user_id = u.id) AS owner_teams
+                FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.key_id = ?
+                """)
+            guard let row = try Row.fetchOne(statement, arguments: [id]) else { return nil }
+            let record = Self.keyRecord(row)
+            let teams = (row["owner_teams"] as String?)?.split(separator: " ").map(String.init).sorted() ?? []
+            let owner = User(id: record.ownerID, name: record.ownerName, passwordHash: nil, isAdmin: row["owner_is_admin"],
+                             teams: teams, createdAt: Self.date(row["owner_created_at"]))
+            return (record, owner)
+        }
+    }
+
     public func keys(ownerID: Int64?, team: String?, after cursor: String?, limit: Int) async throws -> [KeyRecord] {
         try await pool.read { db in
             var conditions = ["k.key_id > ?"]
@@ -192,6 +209,12 @@ public final class SQLiteRepository: KeyRepository {
                 VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [record.ownerID, record.idempotencyKey, record.requestHash, record.keyID, record.sealedKey,
                                  Self.seconds(record.createdAt)])
+        }
+    }
+
+    public func pruneIdempotency(before date: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [Self.seconds(date)])
         }
     }
 

@@ -88,6 +88,13 @@ import Testing
             #expect(list.items.filter { $0["name"] as? String == "ci" }.count == 1)
             let raw = try #require(first["api_key"] as? String)
             #expect(try await api.call(.get, "/v1/whoami", key: raw).status == 200)
+
+            // A day later the record is gone: the same header now mints a new key.
+            server.clock.advance(24 * 3600 + 1)
+            try await Task.sleep(for: .milliseconds(300))
+            let later = try await api.call(.post, "/v1/keys", key: adminKey, body: body, headers: [.init("Idempotency-Key")!: "retry-1"])
+            #expect(later.status == 201)
+            #expect(later["api_key"] as? String != raw)
         }
     }
 
