@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Key format, reason codes, exit codes: shared by client and (later) server.
@@ -27,11 +31,22 @@ let package = Package(
             name: "CredentialStore",
             dependencies: ["DevInfraCore", .product(name: "Yams", package: "Yams")]
         ),
+        // The HTTP client of the key-management API, generated from openapi.yaml.
+        .target(
+            name: "DevInfraClient",
+            dependencies: [
+                "DevInfraCore",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
         // The `dev-infra` commands, as a library so tests can drive them.
         .target(
             name: "DevInfraCLI",
             dependencies: [
-                "DevInfraCore", "CredentialStore",
+                "DevInfraCore", "CredentialStore", "DevInfraClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

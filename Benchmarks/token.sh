@@ -37,8 +37,8 @@ while n: n, r = divmod(n, 62); digits = alphabet[r] + digits
 print(body + digits.rjust(6, "0"))
 PY
 )
-printf '%s' "$key" | "$bin" login --with-token --storage keyring --profile ring 2>/dev/null
-printf '%s' "$key" | "$bin" login --with-token --storage file --profile file 2>/dev/null
+printf '%s' "$key" | "$bin" login --offline --with-token --storage keyring --profile ring 2>/dev/null
+printf '%s' "$key" | "$bin" login --offline --with-token --storage file --profile file 2>/dev/null
 printf '%s' "$key" | secret-tool store --label bench bench token
 [ "$("$bin" token --profile ring)" = "$key" ] && [ "$("$bin" token --profile file)" = "$key" ] \
     && [ "$(secret-tool lookup bench token)" = "$key" ] || { echo "setup failed" >&2; exit 1; }

@@ -173,20 +173,20 @@ _dev-infra() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    login|logout|status|token|exec|auth|help)
+    login|logout|status|token|create|list|show|revoke|rotate|api|exec|auth|help)
         # Offer subcommand argument completions
         "_dev-infra_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'login logout status token exec auth help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'login logout status token create list show revoke rotate api exec auth help' -- "${cur}"))
         ;;
     esac
 }
 
 _dev-infra_login() {
     repeating_flags=()
-    non_repeating_flags=(--with-token --version -h --help)
+    non_repeating_flags=(--verbose -v --with-token --offline --version -h --help)
     repeating_options=()
     non_repeating_options=(--profile --api-url --storage)
     __dev-infra_offer_flags_options 0
@@ -208,7 +208,7 @@ _dev-infra_login() {
 
 _dev-infra_logout() {
     repeating_flags=()
-    non_repeating_flags=(--all --version -h --help)
+    non_repeating_flags=(--verbose -v --all --revoke --version -h --help)
     repeating_options=()
     non_repeating_options=(--profile)
     __dev-infra_offer_flags_options 0
@@ -223,7 +223,7 @@ _dev-infra_logout() {
 
 _dev-infra_status() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--verbose -v --json --offline --version -h --help)
     repeating_options=()
     non_repeating_options=(--profile)
     __dev-infra_offer_flags_options 0
@@ -246,6 +246,126 @@ _dev-infra_token() {
     # Offer option value completions
     case "${prev}" in
     '--profile')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_create() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --quiet -q --json --version -h --help)
+    repeating_options=(--scope)
+    non_repeating_options=(--profile --name --team --expires)
+    __dev-infra_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '--name')
+        return
+        ;;
+    '--scope')
+        return
+        ;;
+    '--team')
+        return
+        ;;
+    '--expires')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_list() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --all --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--profile --team)
+    __dev-infra_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '--team')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_show() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--profile)
+    __dev-infra_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_revoke() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --yes -y --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--profile --reason)
+    __dev-infra_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_rotate() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --quiet -q --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--profile --grace)
+    __dev-infra_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '--grace')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_api() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --version -h --help)
+    repeating_options=(-f --field)
+    non_repeating_options=(--profile -X --method --input)
+    __dev-infra_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '-X'|'--method')
+        return
+        ;;
+    '-f'|'--field')
+        return
+        ;;
+    '--input')
         return
         ;;
     esac
@@ -291,7 +411,7 @@ _dev-infra_auth() {
 
 _dev-infra_auth_login() {
     repeating_flags=()
-    non_repeating_flags=(--with-token --version -h --help)
+    non_repeating_flags=(--verbose -v --with-token --offline --version -h --help)
     repeating_options=()
     non_repeating_options=(--profile --api-url --storage)
     __dev-infra_offer_flags_options 0
@@ -313,7 +433,7 @@ _dev-infra_auth_login() {
 
 _dev-infra_auth_logout() {
     repeating_flags=()
-    non_repeating_flags=(--all --version -h --help)
+    non_repeating_flags=(--verbose -v --all --revoke --version -h --help)
     repeating_options=()
     non_repeating_options=(--profile)
     __dev-infra_offer_flags_options 0
@@ -328,7 +448,7 @@ _dev-infra_auth_logout() {
 
 _dev-infra_auth_status() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--verbose -v --json --offline --version -h --help)
     repeating_options=()
     non_repeating_options=(--profile)
     __dev-infra_offer_flags_options 0

@@ -49,4 +49,9 @@ public struct ResolvedServer: Sendable, Equatable {
     public enum Origin: String, Sendable { case environment = "env", config, builtIn = "default" }
     public var url: String
     public var origin: Origin
+
+    public init(url: String, origin: Origin) {
+        self.url = url
+        self.origin = origin
+    }
 }

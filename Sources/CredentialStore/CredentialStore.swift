@@ -86,6 +86,11 @@ public struct CredentialStore: Sendable {
         try storage(of: profile, in: loadConfig())
     }
 
+    /// `text` checked as a server URL (https, or http to loopback), without a trailing slash.
+    public static func validatedURL(_ text: String) throws(CredentialStoreError) -> String {
+        try checkedURL(text)
+    }
+
     static func checkedURL(_ text: String) throws(CredentialStoreError) -> String {
         switch ServerURL.validate(text) {
         case .success(let url): return url

@@ -11,6 +11,8 @@ public struct CommandContext: Sendable {
     public var readStdin: @Sendable () -> String
     /// Asks on the terminal with echo off; nil when there is no terminal.
     public var readHidden: @Sendable (_ prompt: String) -> String?
+    /// Asks on the terminal with echo on; nil when there is no terminal.
+    public var readLine: @Sendable (_ prompt: String) -> String?
     public var stdout: @Sendable (String) -> Void
     public var stderr: @Sendable (String) -> Void
     public var stdinIsTerminal: Bool
@@ -18,11 +20,13 @@ public struct CommandContext: Sendable {
     public var keyring: (any Keyring)?
 
     public init(environment: [String: String], readStdin: @escaping @Sendable () -> String,
-                readHidden: @escaping @Sendable (String) -> String?, stdout: @escaping @Sendable (String) -> Void,
+                readHidden: @escaping @Sendable (String) -> String?,
+                readLine: @escaping @Sendable (String) -> String? = { _ in nil }, stdout: @escaping @Sendable (String) -> Void,
                 stderr: @escaping @Sendable (String) -> Void, stdinIsTerminal: Bool, keyring: (any Keyring)? = nil) {
         self.environment = environment
         self.readStdin = readStdin
         self.readHidden = readHidden
+        self.readLine = readLine
         self.stdout = stdout
         self.stderr = stderr
         self.stdinIsTerminal = stdinIsTerminal
@@ -37,6 +41,7 @@ public struct CommandContext: Sendable {
             environment: Terminal.environment(),
             readStdin: { Terminal.readAll(fd: 0) },
             readHidden: { Terminal.readHidden(prompt: $0) },
+            readLine: { Terminal.readLine(prompt: $0) },
             stdout: { Terminal.writeOut($0) },
             stderr: { Terminal.writeErr($0) },
             stdinIsTerminal: isatty(0) == 1

@@ -6,7 +6,7 @@ import Glibc
 
 /// `dev-infra`: the root command. Its discussion is the man page's description, so the
 /// resolution order and the exit codes are documented where they are defined.
-public struct DevInfraCommand: ParsableCommand {
+public struct DevInfraCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "dev-infra",
         abstract: "Manage dev-infra API keys: log in once, then every tool and script finds the key.",
@@ -26,20 +26,25 @@ public struct DevInfraCommand: ParsableCommand {
         The reason code of a failure ends its stderr line, in brackets.
         """,
         version: DevInfraVersion.current,
-        subcommands: [Login.self, Logout.self, Status.self, Token.self, Exec.self, Auth.self]
+        subcommands: [Login.self, Logout.self, Status.self, Token.self, Create.self, List.self, Show.self, Revoke.self, Rotate.self,
+                      Api.self, Exec.self, Auth.self]
     )
 
     public init() {}
 
     /// Parses and runs, turning a `DevInfraError` into its stderr line and exit status.
-    public static func runMain(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+    public static func runMain(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
         do {
             if let fast = TokenFastPath.match(arguments) {
                 try Token.printToken(profileFlag: fast.profile, noNewline: fast.noNewline, in: .current)
                 Glibc.exit(ExitStatus.ok.rawValue)
             }
             var command = try parseAsRoot(arguments)
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
             Glibc.exit(ExitStatus.ok.rawValue)
         } catch let error as any DevInfraError {
             CommandContext.current.stderr("dev-infra: error: \(error.description)\n")
@@ -51,7 +56,7 @@ public struct DevInfraCommand: ParsableCommand {
 }
 
 /// `dev-infra auth ...`: the same commands under the names people know from `gh auth`.
-struct Auth: ParsableCommand {
+struct Auth: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The login, logout, status and token commands, as `gh auth` names them.",
         subcommands: [Login.self, Logout.self, Status.self, Token.self]

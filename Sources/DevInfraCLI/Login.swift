@@ -1,23 +1,30 @@
 import ArgumentParser
 import CredentialStore
+import DevInfraClient
 import DevInfraCore
+import Foundation
 
-/// `dev-infra login`: stores a key for the profile. The key comes from stdin or a hidden prompt,
-/// never from a flag, since flags show in `ps` and shell history.
-struct Login: ParsableCommand {
+/// `dev-infra login`: a key for this machine, verified by the server before anything is stored.
+/// Interactive: username and hidden password → JWT → a personal key named for this host.
+/// `--with-token`: a key from stdin. A secret never comes from a flag (flags show in `ps`).
+struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Store an API key for a profile.",
+        abstract: "Log in: store a key for a profile, verified by the server.",
         discussion: """
-        The key is read from stdin (`dev-infra login --with-token < key.txt`), or asked for with a \
-        hidden prompt on a terminal. --storage auto uses the Secret Service keyring when one is \
-        running and the file otherwise, and says which; a keyring that is running but fails is an error.
+        On a terminal, asks for a username and password and mints a personal key for this machine. \
+        With --with-token, reads a key from stdin (`dev-infra login --with-token < key.txt`). \
+        --storage auto uses the Secret Service keyring when one is running and the file otherwise, \
+        and says which; a keyring that is running but fails is an error.
         """
     )
 
-    @OptionGroup var options: ProfileOptions
+    @OptionGroup var options: RemoteOptions
 
     @Flag(help: "Read the key from stdin.")
     var withToken = false
+
+    @Flag(help: "With --with-token: store the key without asking the server (a machine provisioned before the server is reachable).")
+    var offline = false
 
     @Option(help: ArgumentHelp("The server URL this profile talks to (https, or http to a loopback address).", valueName: "url"))
     var apiURL: String?
@@ -25,26 +32,59 @@ struct Login: ParsableCommand {
     @Option(help: ArgumentHelp("Where to keep the key: auto, keyring or file.", valueName: "storage"))
     var storage: StoragePreference = .auto
 
-    func run() throws { try run(in: .current) }
+    func validate() throws {
+        if offline && !withToken { throw ValidationError("--offline needs --with-token: a password sign-in needs the server") }
+    }
 
-    func run(in context: CommandContext) throws {
-        let profile = try options.resolve(in: context)
-        let key = try APIKey.parse(try readKey(in: context))
-        let store = try context.store()
-        let outcome = try store.save(key, profile: profile, apiURL: apiURL, preference: storage)
+    func run() async throws { try await run(in: .current) }
+
+    func run(in context: CommandContext) async throws {
+        let session = try Session(options, context, requireCredential: false, apiURL: apiURL)
+        let key: APIKey
+        if withToken || !context.stdinIsTerminal {
+            guard withToken else {
+                throw GenericError(.notATerminal, "stdin is not a terminal, so there is no one to ask for a password. Log in non-interactively with: dev-infra login --with-token < key.txt")
+            }
+            key = try APIKey.parse(context.stdinIsTerminal ? context.readHidden("Paste your API key (input is hidden): ") ?? "" : context.readStdin())
+            if !offline {
+                let me = try await session.api(key: key.rawValue) { try await $0.whoami() }
+                context.note("the server knows this key: user \(me.user), scopes \(me.scopes.map(\.rawValue).joined(separator: " "))")
+            }
+        } else {
+            key = try await mintPersonalKey(session)
+        }
+        let outcome: SaveOutcome
+        do {
+            outcome = try session.store.save(key, profile: session.profile, apiURL: session.server.url, preference: storage)
+        } catch {
+            if !withToken { context.stdout(key.rawValue + "\n") }
+            context.note(withToken ? "nothing was stored" : "the new key is printed above so that it is not lost; store it with: dev-infra login --with-token")
+            throw error
+        }
         outcome.notes.forEach(context.note)
-        context.note("logged in: profile \"\(profile)\" uses \(key.masked), stored in \(outcome.location)")
+        context.note("logged in to \(session.server.url): profile \"\(session.profile)\" uses \(key.masked), stored in \(outcome.location)")
         if context.environment[CredentialStore.keyVariable].map({ !$0.isEmpty }) ?? false {
             context.note("warning: \(CredentialStore.keyVariable) is set and will keep winning over the stored key; unset it to use this one")
         }
     }
 
-    private func readKey(in context: CommandContext) throws -> String {
-        if withToken && !context.stdinIsTerminal { return context.readStdin() }
-        guard context.stdinIsTerminal, let typed = context.readHidden("Paste your API key (input is hidden): ") else {
-            throw GenericError(.notATerminal, "no key given: stdin is not a terminal. Log in non-interactively with: dev-infra login --with-token < key.txt")
+    /// Signs in with a password and creates a key named for this machine with the user's default scopes.
+    private func mintPersonalKey(_ session: Session) async throws -> APIKey {
+        let context = session.context
+        guard let username = context.readLine("Username for \(session.server.url): "), !username.isEmpty else {
+            throw GenericError(.invalidArgument, "no username given")
         }
-        return typed
+        guard let password = context.readHidden("Password: "), !password.isEmpty else {
+            throw GenericError(.invalidArgument, "no password given")
+        }
+        let token = try await session.api { try await $0.signIn(username: username, password: password) }
+        let created = try await session.api(key: token) { api in
+            let me = try await api.whoami()
+            let wanted = ["keys:read", "keys:write", "projects:read", "projects:write"].filter { scope in me.scopes.contains { $0.rawValue == scope } }
+            return try await api.createKey(name: "dev-infra CLI on \(ProcessInfo.processInfo.hostName)", scopes: wanted, team: nil, expiresIn: nil)
+        }
+        context.note("created key \(created.key.id) \"\(created.key.name)\"")
+        return try APIKey.parse(created.apiKey)
     }
 }
 

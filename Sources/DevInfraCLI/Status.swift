@@ -1,21 +1,27 @@
 import ArgumentParser
 import CredentialStore
+import DevInfraClient
 import DevInfraCore
 import Foundation
 
-/// `dev-infra status`: which profile, which server, which key, and which link of the chain gave it.
-struct Status: ParsableCommand {
+/// `dev-infra status`: which profile, which server, which key, which link of the chain gave it,
+/// and (unless `--offline`) who the server says the key belongs to.
+struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the profile, server, key and where the key came from.",
-        discussion: "Exits 3 when no key is found."
+        abstract: "Show the profile, server, key, where the key came from, and who it is.",
+        discussion: "Exits 3 when no key is found or the server rejects it, 6 when the server cannot be reached."
     )
 
-    @OptionGroup var options: ProfileOptions
+    @OptionGroup var remote: RemoteOptions
+    var options: ProfileOptions { remote.profile }
 
     @Flag(help: "Print a JSON object for scripts.")
     var json = false
 
-    func run() throws { try run(in: .current) }
+    @Flag(help: "Do not ask the server; show only what is stored here.")
+    var offline = false
+
+    func run() async throws { try await run(in: .current) }
 
     /// The `--json` object; field names are a contract for scripts.
     struct Report: Encodable {
@@ -29,14 +35,16 @@ struct Status: ParsableCommand {
         var keyID: String?
         var maskedKey: String?
         var warnings: [String]
+        var whoami: Whoami?
+        var key: KeyInfo?
 
         enum CodingKeys: String, CodingKey {
-            case profile, source, storage, path, mode, warnings
+            case profile, source, storage, path, mode, warnings, whoami, key
             case apiURL = "api_url", apiURLSource = "api_url_source", keyID = "key_id", maskedKey = "masked_key"
         }
     }
 
-    func run(in context: CommandContext) throws {
+    func run(in context: CommandContext) async throws {
         let profile = try options.resolve(in: context)
         let store = try context.store()
         let server = try store.server(profile: profile)
@@ -57,6 +65,21 @@ struct Status: ParsableCommand {
             case .environmentFile(let path): report.path = path
             case .environment: report.storage = try store.storage(of: profile)?.rawValue
             }
+            if !offline {
+                do {
+                    let session = try Session(remote, context)
+                    (report.whoami, report.key) = try await session.api { api in
+                        let me = try await api.whoami()
+                        let canRead = me.scopes.contains { $0.rawValue == "keys:read" }
+                        return (me, canRead ? try? await api.key(id: resolution.key.keyID) : nil)
+                    }
+                    if When.expiresSoon(report.whoami?.expiresAt) {
+                        report.warnings.append("this key expires \(When.relative(report.whoami?.expiresAt)); rotate it with: dev-infra rotate")
+                    }
+                } catch {
+                    failure = error
+                }
+            }
             output(report, resolution.source, context)
         } catch {
             failure = error
@@ -68,10 +91,7 @@ struct Status: ParsableCommand {
     private func output(_ report: Report, _ source: CredentialSource?, _ context: CommandContext) {
         report.warnings.forEach(context.note)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = (try? encoder.encode(report)) ?? Data("{}".utf8)
-            context.stdout(String(decoding: data, as: UTF8.self) + "\n")
+            context.stdout(JSONOutput.encode(report))
             return
         }
         var lines = [
@@ -80,6 +100,13 @@ struct Status: ParsableCommand {
             ("Key", report.maskedKey ?? "none"),
         ]
         if let source { lines.append(("Source", source.summary)) }
+        if let me = report.whoami {
+            lines.append(("User", me.user + (me.admin ? " (admin)" : "")))
+            if let team = me.team { lines.append(("Team", team)) } else if !me.teams.isEmpty { lines.append(("Teams", me.teams.joined(separator: ", "))) }
+            lines.append(("Scopes", me.scopes.map(\.rawValue).joined(separator: " ")))
+            lines.append(("Expires", me.expiresAt.map { "\(When.day($0)) (\(When.relative($0)))" } ?? "never"))
+            if let key = report.key { lines.append(("State", key.state.rawValue + (key.lastUsedAt.map { ", last used \(When.relative($0))" } ?? ""))) }
+        }
         if case .environment = source, let storage = report.storage {
             lines.append(("Stored", "\(storage) (not used while \(CredentialStore.keyVariable) is set)"))
         } else if let storage = report.storage {

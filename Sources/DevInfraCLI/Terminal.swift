@@ -39,6 +39,21 @@ enum Terminal {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Reads one line from the terminal, echoed.
+    static func readLine(prompt: String) -> String? {
+        guard isatty(0) == 1 else { return nil }
+        writeErr(prompt)
+        return readLineBytes()
+    }
+
+    private static func readLineBytes() -> String {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(0, &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        return String(decoding: line, as: UTF8.self)
+    }
+
     /// Reads one line from the terminal with echo off, as `getpass` does, restoring the mode after.
     static func readHidden(prompt: String) -> String? {
         let fd: Int32 = 0
@@ -50,12 +65,9 @@ enum Terminal {
             var hidden = saved
             hidden.c_lflag &= ~tcflag_t(ECHO)
             hidden.c_lflag |= tcflag_t(ECHONL)
-            tcsetattr(fd, TCSAFLUSH, &hidden)
+            tcsetattr(fd, TCSANOW, &hidden)
         }
-        defer { if canHide { tcsetattr(fd, TCSAFLUSH, &saved) } }
-        var line: [UInt8] = []
-        var byte: UInt8 = 0
-        while read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
-        return String(decoding: line, as: UTF8.self)
+        defer { if canHide { tcsetattr(fd, TCSANOW, &saved) } }
+        return readLineBytes()
     }
 }

@@ -5,12 +5,16 @@
 public protocol DevInfraError: Error, CustomStringConvertible {
     var reason: ReasonCode { get }
     var message: String { get }
+    /// The code printed in brackets; the reason's, unless a server sent one this build does not know.
+    var code: String { get }
+    var exitStatus: ExitStatus { get }
 }
 
 extension DevInfraError {
+    public var code: String { reason.rawValue }
     public var exitStatus: ExitStatus { reason.exitStatus }
     /// The line printed on stderr: the message, then the reason code scripts can match on.
-    public var description: String { "\(message) [\(reason.rawValue)]" }
+    public var description: String { "\(message) [\(code)]" }
 }
 
 /// A failure with no richer type of its own.

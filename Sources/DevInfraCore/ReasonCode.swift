@@ -22,6 +22,11 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case fileCorrupt = "file_corrupt"
     case filePermissions = "file_permissions"
     case fileWriteFailed = "file_write_failed"
+    // the server and the network
+    case notFound = "not_found"
+    case invalidRequest = "invalid_request"
+    case serverUnreachable = "server_unreachable"
+    case serverError = "server_error"
     // the command line itself
     case invalidArgument = "invalid_argument"
     case notATerminal = "not_a_terminal"
@@ -37,6 +42,9 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
         case .keyringUnavailable, .keyringTimeout, .keyringFailed, .fileUnreadable, .fileCorrupt,
              .filePermissions, .fileWriteFailed:
             .localStorage
+        case .notFound: .notFound
+        case .serverUnreachable, .serverError: .unavailable
+        case .invalidRequest: .failure
         case .invalidArgument: .usage
         case .notATerminal, .commandFailed, .notImplemented: .failure
         }

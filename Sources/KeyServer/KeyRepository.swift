@@ -18,8 +18,8 @@ public protocol KeyRepository: Sendable {
     /// Keys in key-id order after `cursor`, at most `limit`; nil filters mean "any".
     func keys(ownerID: Int64?, team: String?, after cursor: String?, limit: Int) async throws -> [KeyRecord]
     func revoke(id: String, at: Date, by: String, reason: String?) async throws -> KeyRecord?
-    /// Inserts `new` and marks `oldID` as rotated to it, in one transaction.
-    func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date) async throws
+    /// Inserts `new` and marks `oldID` as rotated to it (storing `idempotency` too), in one transaction.
+    func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, idempotency: IdempotencyRecord?) async throws
     func recordUse(_ lastUsed: [String: Date]) async throws
 
     func idempotency(ownerID: Int64, key: String) async throws -> IdempotencyRecord?

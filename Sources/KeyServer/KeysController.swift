@@ -31,18 +31,8 @@ struct KeysController {
         let idempotencyKey = request.headers[.idempotencyKey]
         let bodyData = try await services.body(of: request)
         let input = try services.decode(CreateBody.self, from: bodyData, allowed: ["name", "scopes", "team", "expires_in"])
-        if let idempotencyKey {
-            guard !idempotencyKey.isEmpty, idempotencyKey.count <= 200 else {
-                throw APIError.invalidRequest("Idempotency-Key must be 1 to 200 characters")
-            }
-            let hash = Data(SHA256.hash(data: bodyData))
-            if let previous = try await services.repository.idempotency(ownerID: principal.user.id, key: idempotencyKey) {
-                guard previous.requestHash == hash else {
-                    throw APIError(.unprocessableContent, "idempotency_conflict", "this Idempotency-Key was used with a different body")
-                }
-                return try await replay(previous)
-            }
-        }
+        let requestHash = Data(SHA256.hash(data: Data("POST /v1/keys\n".utf8) + bodyData))
+        if let previous = try await previousAnswer(idempotencyKey, requestHash, principal) { return try await replay(previous) }
         let name = input.name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 100 else { throw APIError.invalidRequest("field \"name\" must be 1 to 100 characters") }
         let scopes = try parseScopes(input.scopes)
@@ -58,10 +48,7 @@ struct KeysController {
         let record = KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: name,
                                ownerID: principal.user.id, ownerName: principal.user.name, team: input.team, scopes: scopes,
                                createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)), expiresAt: expiresAt)
-        if let idempotencyKey {
-            let seal = IdempotencyRecord(ownerID: principal.user.id, idempotencyKey: idempotencyKey,
-                                         requestHash: Data(SHA256.hash(data: bodyData)), keyID: key.keyID,
-                                         sealedKey: try services.secrets.seal(key.rawValue), createdAt: now)
+        if let seal = try sealed(key, idempotencyKey, requestHash, principal, now) {
             try await services.repository.insert(record, idempotency: seal)
         } else {
             try await services.repository.insert(record)
@@ -70,7 +57,24 @@ struct KeysController {
         return try .json(CreatedKeyView(key: KeyView(record, now: now), apiKey: key.rawValue), status: .created)
     }
 
-    /// The answer to a retried create: the same key, unsealed, and nothing minted.
+    /// The stored answer when `key` was seen before with this body; 422 when with another body.
+    private func previousAnswer(_ key: String?, _ requestHash: Data, _ principal: Principal) async throws -> IdempotencyRecord? {
+        guard let key else { return nil }
+        guard !key.isEmpty, key.count <= 200 else { throw APIError.invalidRequest("Idempotency-Key must be 1 to 200 characters") }
+        guard let previous = try await services.repository.idempotency(ownerID: principal.user.id, key: key) else { return nil }
+        guard previous.requestHash == requestHash else {
+            throw APIError(.unprocessableContent, "idempotency_conflict", "this Idempotency-Key was used with a different request")
+        }
+        return previous
+    }
+
+    private func sealed(_ key: APIKey, _ idempotencyKey: String?, _ requestHash: Data, _ principal: Principal, _ now: Date) throws -> IdempotencyRecord? {
+        guard let idempotencyKey else { return nil }
+        return IdempotencyRecord(ownerID: principal.user.id, idempotencyKey: idempotencyKey, requestHash: requestHash,
+                                 keyID: key.keyID, sealedKey: try services.secrets.seal(key.rawValue), createdAt: now)
+    }
+
+    /// The answer to a retried create or rotate: the same key, unsealed, and nothing minted.
     private func replay(_ previous: IdempotencyRecord) async throws -> Response {
         guard let record = try await services.repository.key(id: previous.keyID) else { throw APIError.notFound("the key was deleted") }
         let raw = try services.secrets.unseal(previous.sealedKey)
@@ -140,7 +144,11 @@ struct KeysController {
         let principal = try context.requirePrincipal()
         try require(.keysWrite, principal)
         let old = try await visibleKey(context, principal)
-        let input = try await services.decode(RotateBody.self, from: request, allowed: ["grace_seconds"], allowEmpty: true)
+        let bodyData = try await services.body(of: request)
+        let input = try services.decode(RotateBody.self, from: bodyData, allowed: ["grace_seconds"], allowEmpty: true)
+        let idempotencyKey = request.headers[.idempotencyKey]
+        let requestHash = Data(SHA256.hash(data: Data("POST /v1/keys/\(old.keyID)/rotate\n".utf8) + bodyData))
+        if let previous = try await previousAnswer(idempotencyKey, requestHash, principal) { return try await replay(previous) }
         let grace = input.graceSeconds ?? 7 * 24 * 3600
         guard grace >= 0 else { throw APIError.invalidRequest("field \"grace_seconds\" must be 0 or more") }
         let now = services.clock()
@@ -160,7 +168,8 @@ struct KeysController {
         record.rotatedFrom = old.keyID
         record.rotatedTo = nil
         record.graceEndsAt = nil
-        try await services.repository.rotate(oldID: old.keyID, to: record, graceEndsAt: now.addingTimeInterval(TimeInterval(grace)))
+        try await services.repository.rotate(oldID: old.keyID, to: record, graceEndsAt: now.addingTimeInterval(TimeInterval(grace)),
+                                             idempotency: try sealed(key, idempotencyKey, requestHash, principal, now))
         await services.audit(event: "key.rotated", actor: principal.user.name, keyID: old.keyID, team: old.team, code: nil, context: context)
         return try .json(CreatedKeyView(key: KeyView(record, now: now), apiKey: key.rawValue), status: .created)
     }

@@ -167,6 +167,11 @@ paths:
     post:
       operationId: rotateKey
       summary: A new key with the same name, scopes and team; the old one works until the grace ends.
+      parameters:
+        - name: Idempotency-Key
+          in: header
+          description: A retry with the same key and body returns the same new key and rotates nothing twice.
+          schema: {type: string, minLength: 1, maxLength: 200}
       requestBody:
         content:
           application/json:

@@ -163,9 +163,10 @@ public final class SQLiteRepository: KeyRepository {
         }
     }
 
-    public func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date) async throws {
+    public func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, idempotency: IdempotencyRecord?) async throws {
         try await pool.write { db in
             try Self.insert(new, db)
+            if let idempotency { try Self.insert(idempotency, db) }
             try db.execute(sql: "UPDATE api_keys SET rotated_to = ?, grace_ends_at = ? WHERE key_id = ?",
                            arguments: [new.keyID, Self.seconds(graceEndsAt), oldID])
         }
@@ -204,12 +205,16 @@ public final class SQLiteRepository: KeyRepository {
     public func insert(_ key: KeyRecord, idempotency record: IdempotencyRecord) async throws {
         try await pool.write { db in
             try Self.insert(key, db)
-            try db.execute(sql: """
-                INSERT INTO idempotency (owner_id, idempotency_key, request_hash, key_id, sealed_key, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [record.ownerID, record.idempotencyKey, record.requestHash, record.keyID, record.sealedKey,
-                                 Self.seconds(record.createdAt)])
+            try Self.insert(record, db)
         }
+    }
+
+    static func insert(_ record: IdempotencyRecord, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO idempotency (owner_id, idempotency_key, request_hash, key_id, sealed_key, created_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [record.ownerID, record.idempotencyKey, record.requestHash, record.keyID, record.sealedKey,
+                             seconds(record.createdAt)])
     }
 
     public func pruneIdempotency(before date: Date) async throws {

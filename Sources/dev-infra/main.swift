@@ -1,3 +1,3 @@
 import DevInfraCLI
 
-DevInfraCommand.runMain()
+await DevInfraCommand.runMain()

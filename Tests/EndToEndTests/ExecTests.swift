@@ -6,7 +6,7 @@ import Testing
     let key = APIKey.generate()
 
     @Test func runsTheCommandWithTheKeyAndPassesItsStatusThrough() throws {
-        #expect(try sandbox.devInfra(["login", "--with-token", "--api-url", "https://keys.example.com"], stdin: key.rawValue).status == 0)
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token", "--api-url", "https://keys.example.com"], stdin: key.rawValue).status == 0)
         let result = try sandbox.devInfra(["exec", "--", "/bin/sh", "-c", "echo \"$DEV_INFRA_API_KEY $DEV_INFRA_API_URL\"; exit 42"])
         #expect(result.status == 42)
         #expect(result.stdout == "\(key.rawValue) https://keys.example.com\n")
@@ -16,7 +16,7 @@ import Testing
 
     @Test func aMissingCommandIs127AndNoKeyIs3() throws {
         #expect(try sandbox.devInfra(["exec", "--", "/bin/true"]).status == 3)
-        #expect(try sandbox.devInfra(["login", "--with-token"], stdin: key.rawValue).status == 0)
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token"], stdin: key.rawValue).status == 0)
         let missing = try sandbox.devInfra(["exec", "--", "no-such-command-here"])
         #expect(missing.status == 127)
         #expect(missing.stderr.contains("command not found: no-such-command-here"))

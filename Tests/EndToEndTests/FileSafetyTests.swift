@@ -10,13 +10,13 @@ import Testing
     @Test func corruptConfigIsReportedAndKept() throws {
         let text = "profiles:\n  default:\n    api_url: [https://a\n"
         try sandbox.write(sandbox.configFile, text, mode: 0o600)
-        for arguments in [["token"], ["status"], ["logout"]] {
+        for arguments in [["token"], ["status", "--offline"], ["logout"]] {
             let result = try sandbox.devInfra(arguments)
             #expect(result.status == 8, "\(arguments)")
             #expect(result.stderr.contains("\(sandbox.configFile):"))
             #expect(result.stderr.contains("[file_corrupt]"))
         }
-        let login = try sandbox.devInfra(["login", "--with-token"], stdin: key.rawValue)
+        let login = try sandbox.devInfra(["login", "--offline", "--with-token"], stdin: key.rawValue)
         #expect(login.status == 8)
         #expect(sandbox.read(sandbox.configFile) == text)
         #expect(sandbox.read(sandbox.credentialsFile) == nil)
@@ -29,7 +29,7 @@ import Testing
         #expect(result.status == 8)
         #expect(result.stderr.contains("\(sandbox.credentialsFile):5"))
         #expect(!result.stderr.contains(key.secret))
-        #expect(try sandbox.devInfra(["login", "--with-token", "--profile", "x"], stdin: APIKey.generate().rawValue).status == 8)
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token", "--profile", "x"], stdin: APIKey.generate().rawValue).status == 8)
         #expect(sandbox.read(sandbox.credentialsFile) == text)
     }
 
@@ -41,7 +41,7 @@ import Testing
         #expect(result.stderr.contains("chmod 600 '\(sandbox.credentialsFile)'"))
         #expect(result.stderr.contains("[file_permissions]"))
         #expect(result.stdout.isEmpty)
-        #expect(try sandbox.devInfra(["login", "--with-token", "--profile", "x"], stdin: APIKey.generate().rawValue).status == 8)
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token", "--profile", "x"], stdin: APIKey.generate().rawValue).status == 8)
         #expect(sandbox.read(sandbox.credentialsFile) == text)
         #expect(sandbox.mode(sandbox.credentialsFile) == 0o644)
 
@@ -53,7 +53,7 @@ import Testing
         let keys = (0..<20).map { _ in APIKey.generate() }
         // All twenty are started before any is waited for.
         let running = try keys.enumerated().map { index, key in
-            try Run.start(Run.binary, ["login", "--with-token", "--storage", "file", "--profile", "p\(index)"],
+            try Run.start(Run.binary, ["login", "--offline", "--with-token", "--storage", "file", "--profile", "p\(index)"],
                           environment: sandbox.environment, stdin: key.rawValue)
         }
         for (index, process) in running.enumerated() {

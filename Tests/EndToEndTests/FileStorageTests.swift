@@ -8,7 +8,7 @@ import Testing
     let key = APIKey.generate()
 
     @Test func loginTokenStatusLogoutRoundTrip() throws {
-        let login = try sandbox.devInfra(["login", "--with-token", "--storage", "file"], stdin: key.rawValue + "\n")
+        let login = try sandbox.devInfra(["login", "--offline", "--with-token", "--storage", "file"], stdin: key.rawValue + "\n")
         #expect(login.status == 0, "\(login.stderr)")
         #expect(login.stdout.isEmpty)
         #expect(sandbox.mode(sandbox.credentialsFile) == 0o600)
@@ -20,14 +20,14 @@ import Testing
         #expect(token.stderr.isEmpty)
         #expect(try sandbox.devInfra(["token", "--no-newline"]).stdout == key.rawValue)
 
-        let status = try sandbox.devInfra(["status"])
+        let status = try sandbox.devInfra(["status", "--offline"])
         #expect(status.status == 0)
         #expect(status.stdout.contains("dinf_\(key.keyID)_…"))
         #expect(status.stdout.contains(sandbox.credentialsFile))
         #expect(status.stdout.contains("mode 0600"))
         #expect(!status.stdout.contains(key.secret))
 
-        let json = try sandbox.devInfra(["status", "--json"])
+        let json = try sandbox.devInfra(["status", "--offline", "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(object?["source"] as? String == "file")
         #expect(object?["key_id"] as? String == key.keyID)
@@ -36,27 +36,27 @@ import Testing
         let logout = try sandbox.devInfra(["logout"])
         #expect(logout.status == 0)
         #expect(!(sandbox.read(sandbox.credentialsFile) ?? "").contains(key.secret))
-        let after = try sandbox.devInfra(["status"])
+        let after = try sandbox.devInfra(["status", "--offline"])
         #expect(after.status == 3)
         #expect(after.stderr.contains("[missing_credentials]"))
         #expect(try sandbox.devInfra(["token"]).status == 3)
     }
 
     @Test func authAliasesAreTheSameCommands() throws {
-        #expect(try sandbox.devInfra(["auth", "login", "--with-token"], stdin: key.rawValue).status == 0)
+        #expect(try sandbox.devInfra(["auth", "login", "--offline", "--with-token"], stdin: key.rawValue).status == 0)
         #expect(try sandbox.devInfra(["auth", "token"]).stdout == key.rawValue + "\n")
-        #expect(try sandbox.devInfra(["auth", "status"]).status == 0)
+        #expect(try sandbox.devInfra(["auth", "status", "--offline"]).status == 0)
         #expect(try sandbox.devInfra(["auth", "logout"]).status == 0)
-        #expect(try sandbox.devInfra(["auth", "status"]).status == 3)
+        #expect(try sandbox.devInfra(["auth", "status", "--offline"]).status == 3)
     }
 
     @Test func environmentBeatsTheFileAndLoginWarnsAboutIt() throws {
         let other = APIKey.generate()
-        let login = try sandbox.devInfra(["login", "--with-token"], stdin: key.rawValue, extra: ["DEV_INFRA_API_KEY": other.rawValue])
+        let login = try sandbox.devInfra(["login", "--offline", "--with-token"], stdin: key.rawValue, extra: ["DEV_INFRA_API_KEY": other.rawValue])
         #expect(login.status == 0)
         #expect(login.stderr.contains("DEV_INFRA_API_KEY is set and will keep winning"))
         #expect(try sandbox.devInfra(["token"], extra: ["DEV_INFRA_API_KEY": other.rawValue]).stdout == other.rawValue + "\n")
-        let status = try sandbox.devInfra(["status", "--json"], extra: ["DEV_INFRA_API_KEY": other.rawValue])
+        let status = try sandbox.devInfra(["status", "--offline", "--json"], extra: ["DEV_INFRA_API_KEY": other.rawValue])
         #expect(status.stdout.contains("\"source\" : \"env\""))
         #expect(try sandbox.devInfra(["token"]).stdout == key.rawValue + "\n")
 
@@ -77,12 +77,12 @@ import Testing
 
     @Test func profilesDoNotLeakIntoEachOther() throws {
         let work = APIKey.generate()
-        #expect(try sandbox.devInfra(["login", "--with-token", "--profile", "work", "--api-url", "https://keys.example.com"], stdin: work.rawValue).status == 0)
-        #expect(try sandbox.devInfra(["login", "--with-token"], stdin: key.rawValue).status == 0)
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token", "--profile", "work", "--api-url", "https://keys.example.com"], stdin: work.rawValue).status == 0)
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token"], stdin: key.rawValue).status == 0)
         #expect(try sandbox.devInfra(["token", "--profile", "work"]).stdout == work.rawValue + "\n")
         #expect(try sandbox.devInfra(["token"], extra: ["DEV_INFRA_PROFILE": "work"]).stdout == work.rawValue + "\n")
         #expect(try sandbox.devInfra(["token"]).stdout == key.rawValue + "\n")
-        #expect(try sandbox.devInfra(["status", "--profile", "work"]).stdout.contains("https://keys.example.com"))
+        #expect(try sandbox.devInfra(["status", "--offline", "--profile", "work"]).stdout.contains("https://keys.example.com"))
         #expect(try sandbox.devInfra(["token", "--profile", "home"]).status == 3)
         #expect(try sandbox.devInfra(["logout", "--profile", "work"]).status == 0)
         #expect(try sandbox.devInfra(["token", "--profile", "work"]).status == 3)
@@ -93,7 +93,7 @@ import Testing
 
     @Test func badKeysOnStdinStoreNothing() throws {
         for input in ["", "ghp_notours", String(key.rawValue.dropLast()), key.rawValue + " trailing"] {
-            let result = try sandbox.devInfra(["login", "--with-token"], stdin: input)
+            let result = try sandbox.devInfra(["login", "--offline", "--with-token"], stdin: input)
             #expect(result.status == 3, "input \(input.count) chars")
             #expect(result.stderr.contains("[malformed_key]"))
         }
@@ -107,7 +107,7 @@ import Testing
     }
 
     @Test func insecureServerURLIsRefusedAndNothingStored() throws {
-        let result = try sandbox.devInfra(["login", "--with-token", "--api-url", "http://keys.example.com"], stdin: key.rawValue)
+        let result = try sandbox.devInfra(["login", "--offline", "--with-token", "--api-url", "http://keys.example.com"], stdin: key.rawValue)
         #expect(result.status == 64)
         #expect(result.stderr.contains("use https"))
         #expect(sandbox.read(sandbox.credentialsFile) == nil)

@@ -12,7 +12,7 @@ import Testing
         let bus = try SessionBus(home: sandbox.environment["HOME"]!, service: .gnomeKeyring)
         sandbox.environment.merge(bus.environment) { $1 }
 
-        let login = try sandbox.devInfra(["login", "--with-token", "--api-url", "https://keys.example.com"], stdin: key.rawValue)
+        let login = try sandbox.devInfra(["login", "--offline", "--with-token", "--api-url", "https://keys.example.com"], stdin: key.rawValue)
         #expect(login.status == 0, "\(login.stderr)")
         #expect(login.stderr.contains("stored the key in the Secret Service keyring"))
         #expect(sandbox.read(sandbox.configFile)?.contains("storage: keyring") == true)
@@ -25,7 +25,7 @@ import Testing
         #expect(attributes.stdout.contains("attribute.server = https://keys.example.com") || attributes.stderr.contains("attribute.server = https://keys.example.com"))
 
         #expect(try sandbox.devInfra(["token"]).stdout == key.rawValue + "\n")
-        let status = try sandbox.devInfra(["status"])
+        let status = try sandbox.devInfra(["status", "--offline"])
         #expect(status.stdout.contains("Secret Service keyring"))
         #expect(status.stdout.contains("Storage:  keyring"))
 
@@ -42,25 +42,25 @@ import Testing
     @Test func switchingStorageMovesTheKeyAndLeavesNoCopy() throws {
         let bus = try SessionBus(home: sandbox.environment["HOME"]!, service: .gnomeKeyring)
         sandbox.environment.merge(bus.environment) { $1 }
-        #expect(try sandbox.devInfra(["login", "--with-token", "--storage", "file"], stdin: key.rawValue).status == 0)
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token", "--storage", "file"], stdin: key.rawValue).status == 0)
         #expect(sandbox.read(sandbox.credentialsFile)?.contains(key.rawValue) == true)
         let next = APIKey.generate()
-        #expect(try sandbox.devInfra(["login", "--with-token", "--storage", "keyring"], stdin: next.rawValue).status == 0)
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token", "--storage", "keyring"], stdin: next.rawValue).status == 0)
         #expect(!(sandbox.read(sandbox.credentialsFile) ?? "").contains(key.rawValue))
         #expect(try sandbox.devInfra(["token"]).stdout == next.rawValue + "\n")
-        #expect(try sandbox.devInfra(["login", "--with-token", "--storage", "file"], stdin: key.rawValue).status == 0)
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token", "--storage", "file"], stdin: key.rawValue).status == 0)
         #expect(try bus.secretTool(["lookup", "application", "dev-infra", "profile", "default"]).stdout.isEmpty)
         #expect(try sandbox.devInfra(["token"]).stdout == key.rawValue + "\n")
     }
 
     @Test func noSessionBusMeansFileStorageWithinTheTimeout() throws {
-        let login = try sandbox.devInfra(["login", "--with-token"], stdin: key.rawValue)
+        let login = try sandbox.devInfra(["login", "--offline", "--with-token"], stdin: key.rawValue)
         #expect(login.status == 0)
         #expect(login.stderr.contains("no keyring here"))
         #expect(login.stderr.contains(sandbox.credentialsFile))
         #expect(login.seconds < 2)
         #expect(try sandbox.devInfra(["token"]).stdout == key.rawValue + "\n")
-        let explicit = try sandbox.devInfra(["login", "--with-token", "--storage", "keyring"], stdin: key.rawValue)
+        let explicit = try sandbox.devInfra(["login", "--offline", "--with-token", "--storage", "keyring"], stdin: key.rawValue)
         #expect(explicit.status == 8)
         #expect(explicit.stderr.contains("[keyring_unavailable]"))
     }
@@ -68,7 +68,7 @@ import Testing
     @Test func aBusWithoutASecretServiceMeansFileStorage() throws {
         let bus = try SessionBus(home: sandbox.environment["HOME"]!, service: .none)
         sandbox.environment.merge(bus.environment) { $1 }
-        let login = try sandbox.devInfra(["login", "--with-token"], stdin: key.rawValue)
+        let login = try sandbox.devInfra(["login", "--offline", "--with-token"], stdin: key.rawValue)
         #expect(login.status == 0, "\(login.stderr)")
         #expect(login.stderr.contains("no Secret Service"))
         #expect(login.seconds < 2)
@@ -78,14 +78,14 @@ import Testing
     @Test func aHangingSecretServiceFailsWithinTheBoundAndNamesTheWayOut() throws {
         let bus = try SessionBus(home: sandbox.environment["HOME"]!, service: .hanging)
         sandbox.environment.merge(bus.environment) { $1 }
-        let login = try sandbox.devInfra(["login", "--with-token"], stdin: key.rawValue, extra: ["DEV_INFRA_KEYRING_TIMEOUT": "1"])
+        let login = try sandbox.devInfra(["login", "--offline", "--with-token"], stdin: key.rawValue, extra: ["DEV_INFRA_KEYRING_TIMEOUT": "1"])
         #expect(login.status == 8)
         #expect(login.stderr.contains("[keyring_timeout]"))
         #expect(login.stderr.contains("--storage file"))
         #expect(login.seconds < 5, "the 25 s D-Bus timeout leaked through: \(login.seconds) s")
         #expect(sandbox.read(sandbox.credentialsFile) == nil, "never a silent downgrade")
 
-        #expect(try sandbox.devInfra(["login", "--with-token", "--storage", "file"], stdin: key.rawValue).status == 0)
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token", "--storage", "file"], stdin: key.rawValue).status == 0)
         #expect(try sandbox.devInfra(["token"]).stdout == key.rawValue + "\n")
     }
 

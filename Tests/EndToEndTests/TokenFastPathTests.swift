@@ -6,7 +6,7 @@ import Testing
 
     @Test func fastAndParsedFormsAgree() throws {
         let key = "dinf_US2dg5sIKeEe_eI6QMFYo8YfzasPPiNNDVr4akFjno6Mc3IXdJa"
-        #expect(try sandbox.devInfra(["login", "--with-token", "--profile", "p1"], stdin: key).status == 0)
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token", "--profile", "p1"], stdin: key).status == 0)
         let forms: [([String], String, Int32)] = [
             (["token", "--profile", "p1"], key + "\n", 0),
             (["token", "--profile=p1", "--no-newline"], key, 0),

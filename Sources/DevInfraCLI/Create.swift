@@ -1,0 +1,53 @@
+import ArgumentParser
+import DevInfraClient
+import DevInfraCore
+
+/// `dev-infra create`: a new key, printed once on stdout (`create -q | gh secret set ...`).
+struct Create: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a key and print it, once.")
+
+    @OptionGroup var options: RemoteOptions
+    @Option(help: "The key's name, e.g. what uses it.") var name: String
+    @Option(name: .customLong("scope"), help: ArgumentHelp("A scope to grant (repeatable): keys:read, keys:write, projects:read, projects:write, audit:read, admin.", valueName: "scope"))
+    var scopes: [String] = []
+    @Option(help: "The team the key acts for.") var team: String?
+    @Option(help: ArgumentHelp("When it stops working: 30m, 12h, 30d, or never.", valueName: "duration")) var expires = "never"
+    @Flag(name: .shortAndLong, help: "Print only the key.") var quiet = false
+    @Flag(help: "Print the API's JSON object.") var json = false
+
+    func validate() throws {
+        if scopes.isEmpty { throw ValidationError("name at least one --scope; keys get exactly the scopes they are given") }
+        if expires != "never" && (DurationText.seconds(expires) ?? 0) <= 0 {
+            throw ValidationError("--expires must be a duration such as 30m, 12h or 30d, or never")
+        }
+        if quiet && json { throw ValidationError("--quiet and --json cannot be combined") }
+    }
+
+    func run() async throws { try await run(in: .current) }
+
+    func run(in context: CommandContext) async throws {
+        try await JSONOutput.reportingErrors(json, context) {
+            let session = try Session(options, context)
+            let created = try await session.api {
+                try await $0.createKey(name: name, scopes: scopes, team: team, expiresIn: DurationText.seconds(expires))
+            }
+            KeyPrinter.printCreated(created, quiet: quiet, json: json, context: context)
+        }
+    }
+}
+
+/// How `create` and `rotate` show a new key: the key (or JSON) on stdout, the reminder on stderr.
+enum KeyPrinter {
+    static func printCreated(_ created: CreatedKey, quiet: Bool, json: Bool, context: CommandContext) {
+        if json {
+            context.stdout(JSONOutput.encode(created))
+        } else {
+            context.stdout(created.apiKey + "\n")
+        }
+        if !quiet && !json {
+            let scopes = created.key.scopes.map(\.rawValue).joined(separator: " ")
+            context.note("created key \(created.key.id) \"\(created.key.name)\" (\(scopes)\(created.key.team.map { ", team \($0)" } ?? ""))")
+        }
+        context.note("this is the only time the key is shown: store it now")
+    }
+}

@@ -1,0 +1,165 @@
+import AsyncHTTPClient
+import DevInfraCore
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import OpenAPIAsyncHTTPClient
+import OpenAPIRuntime
+
+public typealias KeyInfo = Components.Schemas.Key
+public typealias CreatedKey = Components.Schemas.CreatedKey
+public typealias Whoami = Components.Schemas.Whoami
+
+/// The key-management API as the CLI uses it: a hand-written face over the client generated from
+/// `openapi.yaml`, with the credential, retries, timeouts and error mapping as middleware.
+public struct DevInfraAPI: Sendable {
+    public struct Options: Sendable {
+        public var connectTimeout: Double = 5
+        public var requestTimeout: Double = 30
+        public var attempts = 3
+        public var firstRetryDelay: Duration = .milliseconds(200)
+        public var verbose: (@Sendable (String) -> Void)?
+        public init() {}
+    }
+
+    public let serverURL: String
+    let client: Client
+    let http: HTTPClient
+    let credential: String?
+    let options: Options
+
+    /// `serverURL` must already be checked (https, or http to loopback) by the caller.
+    public init(serverURL: String, credential: String?, options: Options = Options()) throws {
+        self.serverURL = serverURL
+        self.credential = credential
+        self.options = options
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .milliseconds(Int64(options.connectTimeout * 1000)),
+                                      read: .milliseconds(Int64(options.requestTimeout * 1000)))
+        configuration.redirectConfiguration = .disallow
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var middlewares: [any ClientMiddleware] = [ProblemMiddleware(),
+                                                   RetryMiddleware(attempts: options.attempts, firstDelay: options.firstRetryDelay)]
+        if let verbose = options.verbose { middlewares.append(VerboseMiddleware(log: verbose)) }
+        middlewares.append(CredentialMiddleware(credential: credential))
+        client = Client(serverURL: URL(string: serverURL)!,
+                        transport: AsyncHTTPClientTransport(configuration: .init(client: http, timeout: .seconds(Int64(options.requestTimeout)))),
+                        middlewares: middlewares)
+    }
+
+    /// Runs `body` with a client and shuts its connections down after, whatever happens.
+    public static func with<T: Sendable>(serverURL: String, credential: String?, options: Options = Options(),
+                                          _ body: (DevInfraAPI) async throws -> T) async throws -> T {
+        let api = try DevInfraAPI(serverURL: serverURL, credential: credential, options: options)
+        do {
+            let result = try await api.call { try await body(api) }
+            try? await api.http.shutdown()
+            return result
+        } catch {
+            try? await api.http.shutdown()
+            throw error
+        }
+    }
+
+    /// Unwraps the generator's `ClientError` into what went wrong.
+    func call<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ClientError {
+            throw map(error.underlyingError)
+        } catch let error as RemoteError {
+            throw error
+        }
+    }
+
+    func map(_ error: any Error) -> any Error {
+        if let remote = error as? RemoteError { return remote }
+        if let client = error as? ClientError { return map(client.underlyingError) }
+        if let http = error as? HTTPClientError {
+            if http == .readTimeout || http == .deadlineExceeded || http == .connectTimeout {
+                return RemoteError.timedOut(url: serverURL, seconds: options.requestTimeout)
+            }
+            return RemoteError.unreachable(url: serverURL, detail: "\(http)".contains("Connection refused") ? "connection refused" : "\(http)")
+        }
+        if "\(error)".contains("Connection refused") { return RemoteError.unreachable(url: serverURL, detail: "connection refused") }
+        if error is DecodingError { return RemoteError.unexpected(status: 200, detail: "the answer did not match the API") }
+        return RemoteError.unreachable(url: serverURL, detail: String(describing: error))
+    }
+
+    // MARK: Operations
+
+    public func whoami() async throws -> Whoami {
+        try await call { try await client.whoami().ok.body.json }
+    }
+
+    public func signIn(username: String, password: String) async throws -> String {
+        try await call { try await client.signIn(body: .json(.init(username: username, password: password))).ok.body.json.accessToken }
+    }
+
+    public func createKey(name: String, scopes: [String], team: String?, expiresIn: Int?, idempotencyKey: String = UUID().uuidString) async throws -> CreatedKey {
+        let scopes = try scopes.map { name in
+            guard let scope = Components.Schemas.Scope(rawValue: name) else {
+                throw GenericError(.invalidArgument, "unknown scope \"\(name)\"; known: \(Components.Schemas.Scope.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return scope
+        }
+        return try await call {
+            try await client.createKey(headers: .init(idempotencyKey: idempotencyKey),
+                                       body: .json(.init(name: name, scopes: scopes, team: team, expiresIn: expiresIn))).created.body.json
+        }
+    }
+
+    /// Every page, following `next_cursor` to the end.
+    public func listKeys(all: Bool, team: String?) async throws -> [KeyInfo] {
+        var keys: [KeyInfo] = []
+        var cursor: String?
+        repeat {
+            let page = try await call {
+                try await client.listKeys(query: .init(all: all ? true : nil, team: team, cursor: cursor, limit: 200)).ok.body.json
+            }
+            keys += page.items
+            cursor = page.nextCursor
+        } while cursor != nil
+        return keys
+    }
+
+    public func key(id: String) async throws -> KeyInfo {
+        try await call { try await client.getKey(path: .init(id: id)).ok.body.json }
+    }
+
+    public func revoke(id: String, reason: String?) async throws -> KeyInfo {
+        try await call {
+            try await client.revokeKey(path: .init(id: id), body: .json(.init(reason: reason))).ok.body.json
+        }
+    }
+
+    public func rotate(id: String, graceSeconds: Int?, idempotencyKey: String = UUID().uuidString) async throws -> CreatedKey {
+        try await call {
+            try await client.rotateKey(path: .init(id: id), headers: .init(idempotencyKey: idempotencyKey),
+                                       body: .json(.init(graceSeconds: graceSeconds))).created.body.json
+        }
+    }
+
+    /// Any endpoint, for `dev-infra api`: the status, and the body as the server sent it.
+    public func raw(method: String, path: String, body: Data?) async throws -> (status: Int, body: Data) {
+        let url = serverURL + (path.hasPrefix("/") ? path : "/" + path)
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method.uppercased())
+        if let credential { request.headers.add(name: "Authorization", value: "Bearer \(credential)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        options.verbose?("> \(method.uppercased()) \(url)")
+        if let credential { options.verbose?("> authorization: \(VerboseMiddleware.mask("Bearer \(credential)"))") }
+        do {
+            let response = try await http.execute(request, timeout: .seconds(Int64(options.requestTimeout)))
+            let data = Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
+            options.verbose?("< \(response.status.code)")
+            return (Int(response.status.code), data)
+        } catch {
+            throw map(error)
+        }
+    }
+}
