@@ -40,9 +40,9 @@ public struct DevInfraAPI: Sendable {
         configuration.redirectConfiguration = .disallow
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         var middlewares: [any ClientMiddleware] = [ProblemMiddleware(),
-                                                   RetryMiddleware(attempts: options.attempts, firstDelay: options.firstRetryDelay)]
+                                                   RetryMiddleware(attempts: options.attempts, firstDelay: options.firstRetryDelay),
+                                                   CredentialMiddleware(credential: credential)]
         if let verbose = options.verbose { middlewares.append(VerboseMiddleware(log: verbose)) }
-        middlewares.append(CredentialMiddleware(credential: credential))
         client = Client(serverURL: URL(string: serverURL)!,
                         transport: AsyncHTTPClientTransport(configuration: .init(client: http, timeout: .seconds(Int64(options.requestTimeout)))),
                         middlewares: middlewares)

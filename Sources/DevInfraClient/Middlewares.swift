@@ -62,12 +62,18 @@ struct RetryMiddleware: ClientMiddleware {
                 let (response, responseBody) = try await next(request, body, baseURL)
                 guard [502, 503, 504].contains(response.status.code), attempt < attempts else { return (response, responseBody) }
             } catch {
-                if attempt == attempts || Task.isCancelled { throw error }
+                // The HTTP client already retried connecting until its connect timeout.
+                if attempt == attempts || Task.isCancelled || Self.isConnectFailure(error) { throw error }
             }
             try await Task.sleep(for: delay)
             delay *= 2
         }
         fatalError("unreachable: the last attempt returns or throws")
+    }
+
+    static func isConnectFailure(_ error: any Error) -> Bool {
+        let text = String(describing: error)
+        return text.contains("Connection refused") || text.contains("connectTimeout")
     }
 }
 
