@@ -38,7 +38,7 @@ extension CredentialStore {
                 credentials.set("api_key", to: key.rawValue, of: profile)
                 try Posix.writeAtomically(try credentials.render(header: Self.credentialsHeader), to: paths.credentials)
                 outcome = SaveOutcome(storage: .file, location: paths.credentials, notes: [])
-                if let absence { outcome.notes.append("no keyring here (\(absence)); stored the key in \(paths.credentials)") }
+                if let absence { outcome.notes.append("no keyring here: \(absence); stored the key in \(paths.credentials)") }
                 if previous == .keyring {
                     do throws(KeyringFailure) { try keyring.delete(profile: profile) } catch {
                         outcome.notes.append("could not remove the old keyring item of profile \"\(profile)\": \(error.detail)")
