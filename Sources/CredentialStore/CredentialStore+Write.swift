@@ -81,9 +81,7 @@ extension CredentialStore {
     }
 
     private func remove(profiles select: ([String]) -> [String]) throws(CredentialStoreError) -> [String] {
-        let configExists = try Posix.read(paths.config) != nil
-        let credentialsExist = try Posix.read(paths.credentials) != nil
-        guard configExists || credentialsExist else { return [] }
+        guard Posix.exists(paths.config) || Posix.exists(paths.credentials) else { return [] }
         return try Posix.withExclusiveLock(paths.lock) { () throws(CredentialStoreError) -> [String] in
             var config = try loadConfig()
             var credentials = try loadCredentialsOrEmpty()

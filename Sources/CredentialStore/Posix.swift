@@ -54,6 +54,8 @@ enum Posix {
         return FileContents(text: String(decoding: bytes[..<total], as: UTF8.self), mode: info.st_mode & 0o7777)
     }
 
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
     /// Creates `path` and any missing parents; the last component is created 0700.
     static func ensureDirectory(_ path: String) throws(CredentialStoreError) {
         var info = stat()

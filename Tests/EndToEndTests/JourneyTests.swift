@@ -40,6 +40,12 @@ import Testing
         let deployKey = try APIKey.parse(created.stdout)
         #expect(created.stderr.contains("only time the key is shown"))
 
+        let project = try sandbox.devInfra(["api", "-X", "POST", "/v1/teams/web/projects", "-f", "name=site"])
+        #expect(project.status == 0 && project.stdout.contains("\"name\":\"site\""), "\(project.stderr)")
+        #expect(try sandbox.devInfra(["api", "/v1/teams/web/projects"]).stdout.contains("\"site\""))
+        let forbidden = try sandbox.devInfra(["api", "/v1/audit"])
+        #expect(forbidden.status == 4 && forbidden.stderr.contains("[admin_required]") && forbidden.stdout.contains("admin_required"))
+
         let list = try sandbox.devInfra(["list"])
         #expect(list.status == 0)
         let lines = list.stdout.split(separator: "\n")
