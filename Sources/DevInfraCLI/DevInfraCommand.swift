@@ -1,5 +1,6 @@
 import ArgumentParser
 import DevInfraCore
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,13 +33,24 @@ public struct DevInfraCommand: AsyncParsableCommand {
 
     public init() {}
 
-    /// Parses and runs, turning a `DevInfraError` into its stderr line and exit status.
-    public static func runMain(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
-        do {
-            if let fast = TokenFastPath.match(arguments) {
+    /// The process entry point. `token` is served synchronously, before the Swift concurrency
+    /// runtime starts its threads (about two milliseconds); everything else runs async.
+    public static func start(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        if let fast = TokenFastPath.match(arguments) {
+            do {
                 try Token.printToken(profileFlag: fast.profile, noNewline: fast.noNewline, in: .current)
                 Glibc.exit(ExitStatus.ok.rawValue)
+            } catch {
+                fail(error)
             }
+        }
+        Task.detached { await runMain(arguments) }
+        dispatchMain()
+    }
+
+    /// Parses and runs, turning a `DevInfraError` into its stderr line and exit status.
+    public static func runMain(_ arguments: [String]) async -> Never {
+        do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -46,12 +58,17 @@ public struct DevInfraCommand: AsyncParsableCommand {
                 try command.run()
             }
             Glibc.exit(ExitStatus.ok.rawValue)
-        } catch let error as any DevInfraError {
+        } catch {
+            fail(error)
+        }
+    }
+
+    private static func fail(_ error: any Error) -> Never {
+        if let error = error as? any DevInfraError {
             CommandContext.current.stderr("dev-infra: error: \(error.description)\n")
             Glibc.exit((error as? ExecError)?.status ?? error.exitStatus.rawValue)
-        } catch {
-            exit(withError: error)
         }
+        exit(withError: error)
     }
 }
 

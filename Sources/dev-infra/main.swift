@@ -1,3 +1,3 @@
 import DevInfraCLI
 
-await DevInfraCommand.runMain()
+DevInfraCommand.start()
