@@ -27,6 +27,14 @@ public enum CredentialSource: Sendable, Equatable {
         }
     }
 
+    /// True for the links `dev-infra` writes (keyring and file), false for the environment's.
+    public var isStored: Bool {
+        switch self {
+        case .keyring, .file: true
+        case .environment, .environmentFile: false
+        }
+    }
+
     public var summary: String {
         switch self {
         case .environment(let variable): "environment variable \(variable)"

@@ -26,7 +26,7 @@ struct Logout: AsyncParsableCommand {
         let profile = try options.profile.resolve(in: context)
         if revoke {
             let session = try Session(options, context)
-            guard let credential = session.credential, credential.source.name == "keyring" || credential.source.name == "file" else {
+            guard let credential = session.credential, credential.source.isStored else {
                 throw GenericError(.invalidArgument, "the key in use comes from the environment, not from this profile's store; revoke it with: dev-infra revoke ID")
             }
             let key = try await session.api { try await $0.revoke(id: credential.key.keyID, reason: "dev-infra logout --revoke") }

@@ -13,7 +13,6 @@ struct Status: AsyncParsableCommand {
     )
 
     @OptionGroup var remote: RemoteOptions
-    var options: ProfileOptions { remote.profile }
 
     @Flag(help: "Print a JSON object for scripts.")
     var json = false
@@ -45,9 +44,9 @@ struct Status: AsyncParsableCommand {
     }
 
     func run(in context: CommandContext) async throws {
-        let profile = try options.resolve(in: context)
-        let store = try context.store()
-        let server = try store.server(profile: profile)
+        // One resolution of the key: a keyring read is a D-Bus round trip.
+        let session = try Session(remote, context, requireCredential: false)
+        let (profile, store, server) = (session.profile, session.store, session.server)
         var report = Report(profile: profile, apiURL: server.url, apiURLSource: server.origin.rawValue, warnings: [])
         var failure: (any Error)?
         do {
@@ -67,8 +66,7 @@ struct Status: AsyncParsableCommand {
             }
             if !offline {
                 do {
-                    let session = try Session(remote, context)
-                    (report.whoami, report.key) = try await session.api { api in
+                    (report.whoami, report.key) = try await session.api(key: resolution.key.rawValue) { api in
                         let me = try await api.whoami()
                         let canRead = me.scopes.contains { $0.rawValue == "keys:read" }
                         return (me, canRead ? try? await api.key(id: resolution.key.keyID) : nil)

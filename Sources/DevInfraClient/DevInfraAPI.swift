@@ -82,7 +82,9 @@ public struct DevInfraAPI: Sendable {
             }
             return RemoteError.unreachable(url: serverURL, detail: "\(http)".contains("Connection refused") ? "connection refused" : "\(http)")
         }
-        if "\(error)".contains("Connection refused") { return RemoteError.unreachable(url: serverURL, detail: "connection refused") }
+        if RetryMiddleware.isConnectFailure(error) && !(error is HTTPClientError) {
+            return RemoteError.unreachable(url: serverURL, detail: "connection refused")
+        }
         if error is DecodingError { return RemoteError.unexpected(status: 200, detail: "the answer did not match the API") }
         return RemoteError.unreachable(url: serverURL, detail: String(describing: error))
     }

@@ -28,7 +28,7 @@ public struct Administration: Sendable {
         let now = clock()
         try await repository.insert(KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: "bootstrap admin key",
                                               ownerID: user.id, ownerName: user.name, team: nil, scopes: Scope.adminAll,
-                                              createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))))
+                                              createdAt: now.wholeSeconds))
         try await repository.append([AuditEvent(at: now, event: "key.created", actor: "operator", keyID: key.keyID, code: "bootstrap")])
         return key.rawValue
     }

@@ -47,7 +47,7 @@ struct KeysController {
         let key = APIKey.generate()
         let record = KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: name,
                                ownerID: principal.user.id, ownerName: principal.user.name, team: input.team, scopes: scopes,
-                               createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)), expiresAt: expiresAt)
+                               createdAt: now.wholeSeconds, expiresAt: expiresAt)
         if let seal = try sealed(key, idempotencyKey, requestHash, principal, now) {
             try await services.repository.insert(record, idempotency: seal)
         } else {
@@ -162,7 +162,7 @@ struct KeysController {
         var record = old
         record.keyID = key.keyID
         record.secretHash = ServerSecrets.hash(secret: key.secret)
-        record.createdAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        record.createdAt = now.wholeSeconds
         record.expiresAt = expiresAt
         record.lastUsedAt = nil
         record.rotatedFrom = old.keyID

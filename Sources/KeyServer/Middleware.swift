@@ -1,3 +1,4 @@
+import DevInfraCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -44,9 +45,9 @@ struct AuthMiddleware: RouterMiddleware {
     /// The public key id of a rejected key, for the audit; never any of the secret.
     static func claimedKeyID(_ request: Request) -> String? {
         let header = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? request.headers[.xAPIKey]
-        guard let header, header.hasPrefix("dinf_"), header.count >= 17 else { return nil }
-        let id = String(header.dropFirst(5).prefix(12))
-        return id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } ? id : nil
+        guard let header, header.hasPrefix(APIKey.prefix) else { return nil }
+        let id = String(header.dropFirst(APIKey.prefix.count).prefix(APIKey.keyIDLength))
+        return APIKey.isKeyID(id) ? id : nil
     }
 }
 

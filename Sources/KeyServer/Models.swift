@@ -145,3 +145,9 @@ public struct IdempotencyRecord: Sendable {
     public var sealedKey: Data
     public var createdAt: Date
 }
+
+extension Date {
+    /// Stored times have whole seconds; a freshly made record is rounded the same way, so what a
+    /// create returns equals what a later read returns.
+    var wholeSeconds: Date { Date(timeIntervalSince1970: timeIntervalSince1970.rounded(.down)) }
+}
