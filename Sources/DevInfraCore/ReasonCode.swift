@@ -18,6 +18,7 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case keyringUnavailable = "keyring_unavailable"
     case keyringTimeout = "keyring_timeout"
     case keyringFailed = "keyring_failed"
+    case keyringLocked = "keyring_locked"
     case fileUnreadable = "file_unreadable"
     case fileCorrupt = "file_corrupt"
     case filePermissions = "file_permissions"
@@ -39,7 +40,7 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
             .notAuthenticated
         case .insufficientScope, .teamMismatch, .adminRequired: .forbidden
         case .rateLimited: .rateLimited
-        case .keyringUnavailable, .keyringTimeout, .keyringFailed, .fileUnreadable, .fileCorrupt,
+        case .keyringUnavailable, .keyringTimeout, .keyringFailed, .keyringLocked, .fileUnreadable, .fileCorrupt,
              .filePermissions, .fileWriteFailed:
             .localStorage
         case .notFound: .notFound

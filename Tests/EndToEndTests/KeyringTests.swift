@@ -39,6 +39,37 @@ import Testing
         #expect(try sandbox.devInfra(["token"]).status == 3)
     }
 
+    /// `token` skips libsecret and its Diffie-Hellman session (see `SecretServiceSession`): a plain
+    /// session, one search with the schema's attributes, one `GetSecret`.
+    @Test func tokenReadsTheKeyringInThreeCallsOverAPlainSession() throws {
+        let bus = try SessionBus(home: sandbox.environment["HOME"]!, service: .gnomeKeyring)
+        sandbox.environment.merge(bus.environment) { $1 }
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token", "--storage", "keyring"], stdin: key.rawValue).status == 0)
+        var token: RunResult?
+        let calls = try bus.secretServiceCalls { token = try sandbox.devInfra(["token"]) }
+        #expect(token?.stdout == key.rawValue + "\n")
+        let members = calls.split(separator: "\n").filter { $0.hasPrefix("method call") }.compactMap { line in
+            line.range(of: "member=").map { String(line[$0.upperBound...]) }
+        }
+        #expect(members == ["OpenSession", "SearchItems", "GetSecret"], "\(calls)")
+        #expect(calls.contains("string \"plain\""))
+        #expect(calls.contains("string \"io.dev-infra.APIKey\""), "the search is namespaced by the schema")
+    }
+
+    @Test func aLockedKeyringIsReportedAsLockedNotAsAMissingKey() throws {
+        let bus = try SessionBus(home: sandbox.environment["HOME"]!, service: .gnomeKeyring)
+        sandbox.environment.merge(bus.environment) { $1 }
+        #expect(try sandbox.devInfra(["login", "--offline", "--with-token", "--storage", "keyring"], stdin: key.rawValue).status == 0)
+        try bus.lockLoginCollection()
+        let token = try sandbox.devInfra(["token"])
+        #expect(token.status == 8, "\(token.stderr)")
+        #expect(token.stderr.contains("[keyring_locked]"))
+        #expect(token.stderr.contains("gnome-keyring-daemon --unlock"))
+        #expect(token.stdout.isEmpty)
+        #expect(!token.stderr.contains(key.secret))
+        #expect(token.seconds < 2)
+    }
+
     @Test func switchingStorageMovesTheKeyAndLeavesNoCopy() throws {
         let bus = try SessionBus(home: sandbox.environment["HOME"]!, service: .gnomeKeyring)
         sandbox.environment.merge(bus.environment) { $1 }

@@ -89,6 +89,42 @@ final class SessionBus {
         return try Run.process(tool, arguments, environment: environment.merging(["HOME": folder]) { $1 }, stdin: stdin)
     }
 
+    /// Locks gnome-keyring's login collection, as a screen lock or a timeout would; unlocking it
+    /// again needs a prompt, which cannot be shown here.
+    func lockLoginCollection() throws {
+        let locked = try Run.process("/usr/bin/dbus-send", [
+            "--session", "--print-reply", "--dest=org.freedesktop.secrets", "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.Lock", "array:objpath:/org/freedesktop/secrets/collection/login",
+        ], environment: environment)
+        guard locked.status == 0, locked.stdout.contains("/org/freedesktop/secrets/collection/login") else {
+            throw Missing.tool("a lockable login collection: \(locked.stderr)")
+        }
+    }
+
+    /// The method calls sent to the Secret Service while `body` runs, as `dbus-monitor` prints them.
+    func secretServiceCalls(during body: () throws -> Void) throws -> String {
+        guard let tool = Run.which("dbus-monitor") else { throw Missing.tool("dbus-monitor (apt-get install dbus)") }
+        let log = folder + "/monitor-\(UUID().uuidString.prefix(8)).txt"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = ["--address", address, "type='method_call',destination='org.freedesktop.secrets'"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        // The monitor is attached once the bus has told it its name.
+        let deadline = Date().addingTimeInterval(10)
+        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("NameAcquired") {
+            guard Date() < deadline, process.isRunning else { throw Missing.tool("dbus-monitor did not attach") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        try body()
+        Thread.sleep(forTimeInterval: 0.2)
+        return try String(contentsOfFile: log, encoding: .utf8)
+    }
+
     deinit {
         if let keyring { kill(keyring.processIdentifier, SIGKILL); keyring.waitUntilExit() }
         if let bus { kill(bus.processIdentifier, SIGKILL); bus.waitUntilExit() }
