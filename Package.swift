@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(name: "dev-infra-server", dependencies: ["ServerCommands"]),
         .testTarget(name: "DevInfraCoreTests", dependencies: ["DevInfraCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CredentialStoreTests", dependencies: ["CredentialStore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore"], exclude: ["Support/drop_proxy.py"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore"], exclude: ["Support/drop_proxy.py", "Support/plainless_secret_service.py"]),
         .testTarget(
             name: "KeyServerTests",
             dependencies: ["KeyServer", .product(name: "HummingbirdTesting", package: "hummingbird")]

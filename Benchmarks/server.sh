@@ -13,7 +13,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18480}
 
 make -s build >&2
-bin="$(swift build -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie --show-bin-path)/dev-infra-server"
+bin="$(swift build -c release --show-bin-path)/dev-infra-server"
 work=$(mktemp -d)
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }

@@ -44,11 +44,21 @@ printf '%s' "$key" | secret-tool store --label bench bench token
     && [ "$(secret-tool lookup bench token)" = "$key" ] || { echo "setup failed" >&2; exit 1; }
 
 common=(-N --warmup 20 --runs "${RUNS:-200}" --style basic)
-DEV_INFRA_API_KEY="$key" hyperfine "${common[@]}" --export-markdown "$work/env.md" \
+DEV_INFRA_API_KEY="$key" hyperfine "${common[@]}" --export-json "$work/env.json" \
     -n "dev-infra token (env)" "$bin token" >&2
-hyperfine "${common[@]}" --export-markdown "$work/stores.md" \
+hyperfine "${common[@]}" --export-json "$work/stores.json" \
     -n "dev-infra token (file)" "$bin token --profile file" \
     -n "dev-infra token (keyring)" "$bin token --profile ring" \
     -n "secret-tool lookup" "secret-tool lookup bench token" \
-    -n "dev-infra --version" "$bin --version" >&2
-cat "$work/env.md"; tail -n +3 "$work/stores.md"
+    -n "dev-infra --version" "$bin --version" \
+    -n "/bin/true" "/bin/true" >&2
+
+# The targets are medians; hyperfine's own tables show means.
+python3 - "$work/env.json" "$work/stores.json" <<'PY'
+import json, sys
+print("| Command | Median [ms] | Mean [ms] | Min [ms] |")
+print("|:---|---:|---:|---:|")
+for path in sys.argv[1:]:
+    for r in json.load(open(path))["results"]:
+        print(f"| `{r['command']}` | {r['median']*1e3:.1f} | {r['mean']*1e3:.1f} | {r['min']*1e3:.1f} |")
+PY

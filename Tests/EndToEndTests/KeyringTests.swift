@@ -56,6 +56,22 @@ import Testing
         #expect(calls.contains("string \"io.dev-infra.APIKey\""), "the search is namespaced by the schema")
     }
 
+    /// A Secret Service that refuses plain sessions gets libsecret, which negotiates its own
+    /// (here, refused as well, so the failure is reported rather than read as "no key").
+    @Test func aServiceThatRefusesPlainSessionsIsHandedToLibsecret() throws {
+        let bus = try SessionBus(home: sandbox.environment["HOME"]!, service: .refusingSessions)
+        try sandbox.write(sandbox.configFile, "profiles:\n  default:\n    storage: keyring\n", mode: 0o600)
+        sandbox.environment.merge(bus.environment) { $1 }
+        var token: RunResult?
+        let calls = try bus.secretServiceCalls { token = try sandbox.devInfra(["token"]) }
+        #expect(token?.status == 8, "\(token?.stderr ?? "")")
+        #expect(token?.stderr.contains("[keyring_failed]") == true, "\(token?.stderr ?? "")")
+        #expect(token?.stderr.contains("not supported") == true)
+        let plain = try #require(calls.range(of: "string \"plain\""), "\(calls)")
+        let libsecret = try #require(calls.range(of: "string \"dh-ietf1024-sha256-aes128-cbc-pkcs7\""), "libsecret never tried: \(calls)")
+        #expect(plain.upperBound < libsecret.lowerBound)
+    }
+
     @Test func aLockedKeyringIsReportedAsLockedNotAsAMissingKey() throws {
         let bus = try SessionBus(home: sandbox.environment["HOME"]!, service: .gnomeKeyring)
         sandbox.environment.merge(bus.environment) { $1 }

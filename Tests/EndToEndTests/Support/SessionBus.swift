@@ -10,6 +10,9 @@ final class SessionBus {
         case none
         /// Activation starts a program that never registers: libsecret waits until D-Bus gives up.
         case hanging
+        /// A Secret Service that refuses every session algorithm, plain included
+        /// (`Support/plainless_secret_service.py`).
+        case refusingSessions
     }
 
     let folder: String
@@ -51,7 +54,11 @@ final class SessionBus {
             guard Date() < deadline, process.isRunning else { throw Missing.tool("a session bus: dbus-daemon did not start") }
             Thread.sleep(forTimeInterval: 0.02)
         }
-        if service == .gnomeKeyring { try startKeyring(home: home) }
+        switch service {
+        case .gnomeKeyring: try startKeyring(home: home)
+        case .refusingSessions: try startRefusingService()
+        case .none, .hanging: break
+        }
     }
 
     var environment: [String: String] { ["DBUS_SESSION_BUS_ADDRESS": address] }
@@ -70,7 +77,27 @@ final class SessionBus {
         input.fileHandleForWriting.write(Data("test-password".utf8))
         try input.fileHandleForWriting.close()
         keyring = process
-        // Wait until the daemon owns org.freedesktop.secrets on this bus.
+        try waitForSecretService("gnome-keyring-daemon")
+    }
+
+    private func startRefusingService() throws {
+        // Debian's own Python, where apt puts python3-dbus, whatever python3 comes first on PATH.
+        let python = "/usr/bin/python3"
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("plainless_secret_service.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script]
+        process.environment = ["DBUS_SESSION_BUS_ADDRESS": address, "PATH": "/usr/bin:/bin"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        keyring = process
+        try waitForSecretService("\(script) (needs python3-dbus and python3-gi)")
+    }
+
+    /// Waits until something owns org.freedesktop.secrets on this bus.
+    private func waitForSecretService(_ what: String) throws {
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
             let owned = try Run.process("/usr/bin/dbus-send", [
@@ -80,7 +107,7 @@ final class SessionBus {
             if owned.stdout.contains("boolean true") { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw Missing.tool("gnome-keyring-daemon did not register org.freedesktop.secrets within 15 s")
+        throw Missing.tool("\(what) to register org.freedesktop.secrets within 15 s")
     }
 
     /// `secret-tool` against this bus, to see what dev-infra stored from outside it.
