@@ -8,9 +8,9 @@ import Glibc
 /// are not installed. Reads go straight to D-Bus (`SecretServiceSession`); writes, deletes and
 /// anything the direct read cannot do go through libsecret.
 ///
-/// Every call is bounded by `timeout`: a Secret Service that is registered on the bus but never
-/// answers makes D-Bus wait about 25 s; a `GCancellable` cancelled by a timer turns that into a
-/// `timedOut` failure.
+/// Every call (a direct read and its libsecret fallback together) is bounded by `timeout`: a
+/// Secret Service that is registered on the bus but never answers makes D-Bus wait about 25 s; a
+/// `GCancellable` cancelled by a timer turns that into a `timedOut` failure.
 public struct SecretServiceKeyring: Keyring {
     public static let schemaName = "io.dev-infra.APIKey"
     public static let libraryName = "libsecret-1.so.0"
@@ -26,16 +26,21 @@ public struct SecretServiceKeyring: Keyring {
         _ = try read(KeyringItem(profile: "\u{1}probe", server: ""))
     }
 
+    /// The attributes that namespace an item; libsecret adds `xdg:schema` itself.
+    private static func attributes(_ item: KeyringItem) -> [String: String] {
+        ["application": "dev-infra", "profile": item.profile, "server": item.server]
+    }
+
     public func read(_ item: KeyringItem) throws(KeyringFailure) -> String? {
-        var attributes = ["profile": item.profile, "server": item.server, "application": "dev-infra"]
         let glib = try GLib.shared.get()
+        let deadline = DispatchTime.now() + timeout
+        // libsecret matches the items of a schema by its name in this attribute.
+        let query = Self.attributes(item).merging(["xdg:schema": Self.schemaName]) { a, _ in a }
         var outcome: SecretServiceSession.Outcome?
         do throws(KeyringFailure) {
-            outcome = try withBus(glib) { bus, cancellable, error in
-                let session = SecretServiceSession(glib: glib, bus: bus, cancellable: cancellable, timeoutMilliseconds: Int32(timeout * 1000))
-                // libsecret matches items of a schema by its name in this attribute.
-                attributes["xdg:schema"] = Self.schemaName
-                return session.lookup(attributes, error: error)
+            outcome = try withBus(glib, until: deadline) { bus, cancellable, error in
+                SecretServiceSession(glib: glib, bus: bus, cancellable: cancellable, timeoutMilliseconds: Int32(timeout * 1000))
+                    .lookup(query, error: error)
             }
         } catch .failed {
             // A Secret Service that answers in a way the direct path does not expect: libsecret
@@ -45,13 +50,13 @@ public struct SecretServiceKeyring: Keyring {
         switch outcome {
         case .found(let secret): return secret
         case .notFound: return nil
-        case .needsLibsecret, nil: return try libsecretLookup(item)
+        case .needsLibsecret, nil: return try libsecretLookup(item, until: deadline)
         case .locked:
             // libsecret asks the Secret Service to unlock, which shows a prompt where there is a
             // desktop. Without one, the prompt is dismissed and the item reads as missing: say
             // "locked" rather than "no key", which would send the user to log in again.
             let password: String?
-            do throws(KeyringFailure) { password = try libsecretLookup(item) } catch {
+            do throws(KeyringFailure) { password = try libsecretLookup(item, until: deadline) } catch {
                 if case .timedOut = error { throw error }
                 throw .locked(error.detail)
             }
@@ -60,8 +65,8 @@ public struct SecretServiceKeyring: Keyring {
         }
     }
 
-    private func libsecretLookup(_ item: KeyringItem) throws(KeyringFailure) -> String? {
-        try withLibsecret(item) { lib, attrs, cancellable, error in
+    private func libsecretLookup(_ item: KeyringItem, until deadline: DispatchTime) throws(KeyringFailure) -> String? {
+        try withLibsecret(Self.attributes(item), until: deadline) { lib, attrs, cancellable, error in
             guard let password = lib.lookup(lib.schema, attrs, cancellable, error) else { return nil }
             defer { lib.passwordFree(password) }
             return String(cString: password)
@@ -69,40 +74,37 @@ public struct SecretServiceKeyring: Keyring {
     }
 
     public func store(_ secret: String, for item: KeyringItem, label: String) throws(KeyringFailure) {
-        try withLibsecret(item) { lib, attrs, cancellable, error in
+        try withLibsecret(Self.attributes(item)) { lib, attrs, cancellable, error in
             _ = lib.store(lib.schema, attrs, nil, label, secret, cancellable, error)
         }
     }
 
     @discardableResult
     public func delete(profile: String) throws(KeyringFailure) -> Bool {
-        try withLibsecret(nil, profile: profile) { lib, attrs, cancellable, error in
+        try withLibsecret(["application": "dev-infra", "profile": profile]) { lib, attrs, cancellable, error in
             lib.clear(lib.schema, attrs, cancellable, error) != 0
         }
     }
 
-    /// Runs a libsecret call on the item's attributes (or every item of `profile`).
+    /// Runs a libsecret call on the items that match `attributes`.
     private func withLibsecret<T>(
-        _ item: KeyringItem?, profile: String? = nil,
+        _ attributes: [String: String], until deadline: DispatchTime? = nil,
         _ body: (Libsecret, OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> T
     ) throws(KeyringFailure) -> T {
         let lib = try Libsecret.shared.get()
-        var attributes = ["application": "dev-infra"]
-        if let item { attributes.merge(["profile": item.profile, "server": item.server]) { a, _ in a } }
-        if let profile { attributes["profile"] = profile }
         let attrs = lib.glib.stringTable(attributes)
         defer { lib.glib.hashTableUnref(attrs) }
-        return try withBus(lib.glib) { _, cancellable, error in body(lib, attrs, cancellable, error) }
+        return try withBus(lib.glib, until: deadline ?? .now() + timeout) { _, cancellable, error in body(lib, attrs, cancellable, error) }
     }
 
     /// Connects to the session bus, runs `body` under the timeout, and turns a `GError` into a
     /// `KeyringFailure`.
     private func withBus<T>(
-        _ glib: GLib,
+        _ glib: GLib, until deadline: DispatchTime,
         _ body: (OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> T
     ) throws(KeyringFailure) -> T {
         let cancellable = glib.cancellableNew()
-        let timer = CancelTimer(glib: glib, cancellable: cancellable, after: timeout)
+        let timer = CancelTimer(glib: glib, cancellable: cancellable, at: deadline)
         defer {
             timer.finish()
             glib.objectUnref(UnsafeMutableRawPointer(cancellable))
@@ -128,10 +130,10 @@ private final class CancelTimer: @unchecked Sendable {
     private let glib: GLib
     private let cancellable: OpaquePointer?
 
-    init(glib: GLib, cancellable: OpaquePointer?, after seconds: Double) {
+    init(glib: GLib, cancellable: OpaquePointer?, at deadline: DispatchTime) {
         self.glib = glib
         self.cancellable = cancellable
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in fire() }
+        DispatchQueue.global().asyncAfter(deadline: deadline) { [self] in fire() }
     }
 
     private func fire() {
