@@ -67,7 +67,12 @@ import Testing
 
         let refused = try sandbox.devInfra(["revoke", deployKey.keyID])
         #expect(refused.status == 64 && refused.stderr.contains("--yes"))
-        #expect(try sandbox.devInfra(["revoke", deployKey.keyID, "--yes", "--reason", "done"]).status == 0)
+        let declined = try onTerminal(["revoke", deployKey.keyID], input: "n\n")
+        #expect(declined.status == 0 && declined.stdout.contains("Revoke key \(deployKey.keyID)?"), "\(declined.stdout)")
+        #expect(declined.stdout.contains("not revoked"))
+        #expect(try sandbox.devInfra(["show", deployKey.keyID]).stdout.contains("State:        active"))
+        let confirmed = try onTerminal(["revoke", deployKey.keyID, "--reason", "done"], input: "y\n")
+        #expect(confirmed.status == 0 && confirmed.stdout.contains("revoked key \(deployKey.keyID)"), "\(confirmed.stdout)")
         #expect(try sandbox.devInfra(["show", deployKey.keyID]).stdout.contains("State:        revoked"))
 
         let logout = try sandbox.devInfra(["logout", "--revoke"])
