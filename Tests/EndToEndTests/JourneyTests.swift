@@ -82,6 +82,26 @@ import Testing
         #expect(gone.status == 3 && gone.stderr.contains("[key_revoked]"))
     }
 
+    /// More keys than one page holds (200): `list` follows the cursor and shows each key once.
+    @Test func listFollowsEveryPage() throws {
+        let server = try ServerProcess(folder: sandbox.root + "/server", arguments: ["--rate-limit", "100000"])
+        defer { server.stop() }
+        let admin = try server.admin(["admin", "bootstrap"]).stdout.trimmingCharacters(in: .newlines)
+        for index in 1...230 {
+            let (status, _) = try server.request("POST", "/v1/keys", key: admin, body: #"{"name":"k\#(index)","scopes":["keys:read"]}"#)
+            try #require(status == 201, "creating key \(index) answered \(status)")
+        }
+        let environment = ["DEV_INFRA_API_KEY": admin, "DEV_INFRA_API_URL": server.url]
+        let json = try sandbox.devInfra(["list", "--json"], extra: environment)
+        #expect(json.status == 0, "\(json.stderr)")
+        let keys = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let ids = keys.compactMap { $0["id"] as? String }
+        #expect(ids.count == 231 && Set(ids).count == 231, "\(ids.count) keys, \(Set(ids).count) distinct")
+        #expect(Set(keys.compactMap { $0["name"] as? String }).isSuperset(of: (1...230).map { "k\($0)" }))
+        let table = try sandbox.devInfra(["list"], extra: environment)
+        #expect(table.stdout.split(separator: "\n").count == 232, "a header and 231 rows")
+    }
+
     @Test func ciJob() throws {
         let (server, admin) = try startServer()
         defer { server.stop() }
