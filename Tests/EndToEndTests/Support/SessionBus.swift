@@ -137,9 +137,11 @@ final class SessionBus {
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = ["--address", address, "type='method_call',destination='org.freedesktop.secrets'"]
         process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
+        try output.close()
         defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
         // The monitor is attached once the bus has told it its name.
         let deadline = Date().addingTimeInterval(10)
