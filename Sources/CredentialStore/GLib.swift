@@ -1,10 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// GLib and GIO's D-Bus entry points, loaded at run time with `dlopen` like libsecret itself, so
 /// the binary starts where neither is installed. Reading a key needs only this (see
-/// `SecretServiceSession`); libsecret, and the libgcrypt it pulls in, load only for writes.
+/// `SecretServiceSession`); libsecret, and the libgcrypt it pulls in, load only for writes and fallbacks.
 final class GLib: @unchecked Sendable {
     static let libraryName = "libgio-2.0.so.0"
     static let shared: Result<GLib, KeyringFailure> = Result { () throws(KeyringFailure) in try GLib() }
@@ -44,44 +40,35 @@ final class GLib: @unchecked Sendable {
     let variantUnref: @convention(c) (Variant?) -> Void
 
     private init() throws(KeyringFailure) {
-        guard let handle = dlopen(Self.libraryName, RTLD_LAZY | RTLD_LOCAL) else {
-            throw .libraryMissing(dlerror().map { String(cString: $0) } ?? Self.libraryName)
-        }
-        func symbol(_ name: String) throws(KeyringFailure) -> UnsafeMutableRawPointer {
-            guard let pointer = dlsym(handle, name) else { throw .libraryMissing("\(name) not found") }
-            return pointer
-        }
-        func function<F>(_ name: String, as type: F.Type) throws(KeyringFailure) -> F {
-            unsafeBitCast(try symbol(name), to: type)
-        }
-        busGet = try function("g_bus_get_sync", as: type(of: busGet))
-        cancellableNew = try function("g_cancellable_new", as: type(of: cancellableNew))
-        cancellableCancel = try function("g_cancellable_cancel", as: type(of: cancellableCancel))
-        objectUnref = try function("g_object_unref", as: type(of: objectUnref))
-        hashTableNewFull = try function("g_hash_table_new_full", as: type(of: hashTableNewFull))
-        hashTableInsert = try function("g_hash_table_insert", as: type(of: hashTableInsert))
-        hashTableUnref = try function("g_hash_table_unref", as: type(of: hashTableUnref))
-        strdup = try function("g_strdup", as: type(of: strdup))
-        freeFunction = try function("g_free", as: type(of: freeFunction))
-        errorFree = try function("g_error_free", as: type(of: errorFree))
-        remoteErrorName = try function("g_dbus_error_get_remote_error", as: type(of: remoteErrorName))
-        strHash = try symbol("g_str_hash")
-        strEqual = try symbol("g_str_equal")
-        free = try symbol("g_free")
-        dbusErrorQuark = try function("g_dbus_error_quark", as: (@convention(c) () -> UInt32).self)()
-        ioErrorQuark = try function("g_io_error_quark", as: (@convention(c) () -> UInt32).self)()
-        callSync = try function("g_dbus_connection_call_sync", as: type(of: callSync))
-        newString = try function("g_variant_new_string", as: type(of: newString))
-        newObjectPath = try function("g_variant_new_object_path", as: type(of: newObjectPath))
-        newVariant = try function("g_variant_new_variant", as: type(of: newVariant))
-        newTuple = try function("g_variant_new_tuple", as: type(of: newTuple))
-        newDictEntry = try function("g_variant_new_dict_entry", as: type(of: newDictEntry))
-        newArray = try function("g_variant_new_array", as: type(of: newArray))
-        childValue = try function("g_variant_get_child_value", as: type(of: childValue))
-        childCount = try function("g_variant_n_children", as: type(of: childCount))
-        getString = try function("g_variant_get_string", as: type(of: getString))
-        fixedArray = try function("g_variant_get_fixed_array", as: type(of: fixedArray))
-        variantUnref = try function("g_variant_unref", as: type(of: variantUnref))
+        let library = try DynamicLibrary(Self.libraryName)
+        busGet = try library.function("g_bus_get_sync", as: type(of: busGet))
+        cancellableNew = try library.function("g_cancellable_new", as: type(of: cancellableNew))
+        cancellableCancel = try library.function("g_cancellable_cancel", as: type(of: cancellableCancel))
+        objectUnref = try library.function("g_object_unref", as: type(of: objectUnref))
+        hashTableNewFull = try library.function("g_hash_table_new_full", as: type(of: hashTableNewFull))
+        hashTableInsert = try library.function("g_hash_table_insert", as: type(of: hashTableInsert))
+        hashTableUnref = try library.function("g_hash_table_unref", as: type(of: hashTableUnref))
+        strdup = try library.function("g_strdup", as: type(of: strdup))
+        freeFunction = try library.function("g_free", as: type(of: freeFunction))
+        errorFree = try library.function("g_error_free", as: type(of: errorFree))
+        remoteErrorName = try library.function("g_dbus_error_get_remote_error", as: type(of: remoteErrorName))
+        strHash = try library.symbol("g_str_hash")
+        strEqual = try library.symbol("g_str_equal")
+        free = try library.symbol("g_free")
+        dbusErrorQuark = try library.function("g_dbus_error_quark", as: (@convention(c) () -> UInt32).self)()
+        ioErrorQuark = try library.function("g_io_error_quark", as: (@convention(c) () -> UInt32).self)()
+        callSync = try library.function("g_dbus_connection_call_sync", as: type(of: callSync))
+        newString = try library.function("g_variant_new_string", as: type(of: newString))
+        newObjectPath = try library.function("g_variant_new_object_path", as: type(of: newObjectPath))
+        newVariant = try library.function("g_variant_new_variant", as: type(of: newVariant))
+        newTuple = try library.function("g_variant_new_tuple", as: type(of: newTuple))
+        newDictEntry = try library.function("g_variant_new_dict_entry", as: type(of: newDictEntry))
+        newArray = try library.function("g_variant_new_array", as: type(of: newArray))
+        childValue = try library.function("g_variant_get_child_value", as: type(of: childValue))
+        childCount = try library.function("g_variant_n_children", as: type(of: childCount))
+        getString = try library.function("g_variant_get_string", as: type(of: getString))
+        fixedArray = try library.function("g_variant_get_fixed_array", as: type(of: fixedArray))
+        variantUnref = try library.function("g_variant_unref", as: type(of: variantUnref))
     }
 
     /// A `GHashTable` of strings that owns copies of its keys and values.

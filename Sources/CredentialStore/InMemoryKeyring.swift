@@ -18,10 +18,6 @@ public final class InMemoryKeyring: Keyring, @unchecked Sendable {
 
     public var count: Int { locked { items.count } }
 
-    public func probe() throws(KeyringFailure) {
-        if let failure { throw failure }
-    }
-
     public func read(_ item: KeyringItem) throws(KeyringFailure) -> String? {
         if let failure { throw failure }
         return locked { items[item] }

@@ -59,8 +59,6 @@ public struct KeyringItem: Sendable, Hashable {
 
 /// A keyring the store can use. The live one is the Secret Service; tests may pass their own.
 public protocol Keyring: Sendable {
-    /// Succeeds when a Secret Service answers; throws the failure otherwise.
-    func probe() throws(KeyringFailure)
     func read(_ item: KeyringItem) throws(KeyringFailure) -> String?
     func store(_ secret: String, for item: KeyringItem, label: String) throws(KeyringFailure)
     /// Removes every item of the profile, whatever its server; true when there was one.

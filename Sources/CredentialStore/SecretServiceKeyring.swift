@@ -20,12 +20,6 @@ public struct SecretServiceKeyring: Keyring {
         self.timeout = timeout
     }
 
-    /// Checks libsecret too: a keyring that can be read but not written is no place to store a key.
-    public func probe() throws(KeyringFailure) {
-        _ = try Libsecret.shared.get()
-        _ = try read(KeyringItem(profile: "\u{1}probe", server: ""))
-    }
-
     /// The attributes that namespace an item; libsecret adds `xdg:schema` itself.
     private static func attributes(_ item: KeyringItem) -> [String: String] {
         ["application": "dev-infra", "profile": item.profile, "server": item.server]
@@ -172,19 +166,13 @@ final class Libsecret: @unchecked Sendable {
     let schema: OpaquePointer?
 
     private init() throws(KeyringFailure) {
-        guard let handle = dlopen(SecretServiceKeyring.libraryName, RTLD_LAZY | RTLD_LOCAL) else {
-            throw .libraryMissing(dlerror().map { String(cString: $0) } ?? SecretServiceKeyring.libraryName)
-        }
+        let library = try DynamicLibrary(SecretServiceKeyring.libraryName)
         glib = try GLib.shared.get()
-        func function<F>(_ name: String, as type: F.Type) throws(KeyringFailure) -> F {
-            guard let pointer = dlsym(handle, name) else { throw .libraryMissing("\(name) not found") }
-            return unsafeBitCast(pointer, to: type)
-        }
-        lookup = try function("secret_password_lookupv_sync", as: type(of: lookup))
-        store = try function("secret_password_storev_sync", as: type(of: store))
-        clear = try function("secret_password_clearv_sync", as: type(of: clear))
-        passwordFree = try function("secret_password_free", as: type(of: passwordFree))
-        let schemaNew = try function("secret_schema_newv",
+        lookup = try library.function("secret_password_lookupv_sync", as: type(of: lookup))
+        store = try library.function("secret_password_storev_sync", as: type(of: store))
+        clear = try library.function("secret_password_clearv_sync", as: type(of: clear))
+        passwordFree = try library.function("secret_password_free", as: type(of: passwordFree))
+        let schemaNew = try library.function("secret_schema_newv",
                                      as: (@convention(c) (UnsafePointer<CChar>?, Int32, OpaquePointer?) -> OpaquePointer?).self)
         let types = glib.hashTableNewFull(glib.strHash, glib.strEqual, glib.free, nil)
         for name in ["application", "profile", "server"] {
