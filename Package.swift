@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "dev-infra", targets: ["dev-infra"]),
         .executable(name: "dev-infra-server", targets: ["dev-infra-server"]),
+        .library(name: "DevInfraCore", targets: ["DevInfraCore"]),
+        .library(name: "CredentialStore", targets: ["CredentialStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Key format, reason codes, exit codes: shared by client and (later) server.
@@ -39,6 +43,7 @@ let package = Package(
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
@@ -63,6 +68,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // `dev-infra-server serve|admin ...`, as a library so tests can call it.
@@ -73,10 +81,13 @@ let package = Package(
         .executableTarget(name: "dev-infra-server", dependencies: ["ServerCommands"]),
         .testTarget(name: "DevInfraCoreTests", dependencies: ["DevInfraCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CredentialStoreTests", dependencies: ["CredentialStore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore"], exclude: ["Support/drop_proxy.py", "Support/plainless_secret_service.py"]),
+        .testTarget(name: "DevInfraCLITests", dependencies: ["DevInfraCLI", "DevInfraCore",
+                                                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore"], exclude: ["Support/drop_proxy.py", "Support/plainless_secret_service.py", "Support/hostile_server.py"]),
         .testTarget(
             name: "KeyServerTests",
-            dependencies: ["KeyServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["KeyServer", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")]
         ),
     ]
 )

@@ -11,6 +11,7 @@ public struct CredentialStore: Sendable {
     public static let urlVariable = "DEV_INFRA_API_URL"
     public static let profileVariable = "DEV_INFRA_PROFILE"
     public static let keyringTimeoutVariable = "DEV_INFRA_KEYRING_TIMEOUT"
+    public static let caVariable = "DEV_INFRA_CA_CERT"
     public static let defaultProfile = "default"
 
     public let environment: [String: String]
@@ -79,6 +80,32 @@ public struct CredentialStore: Sendable {
             return ResolvedServer(url: url, origin: .config)
         }
         return ResolvedServer(url: ServerURL.defaultValue, origin: .builtIn)
+    }
+
+    /// The server a stored key of `profile` belongs to: its `api_url`, else the default; never the environment's.
+    public func profileServer(profile: String) throws(CredentialStoreError) -> String {
+        try configuredURL(profile, in: try loadConfig()) ?? ServerURL.defaultValue
+    }
+
+    /// Refuses to send a stored key to a server other than its profile's: `DEV_INFRA_API_URL`
+    /// pointing elsewhere would otherwise hand the key to whatever it names. A key from the
+    /// environment goes where the environment says.
+    public func checkDestination(of resolution: Resolution, to server: ResolvedServer, profile: String) throws(CredentialStoreError) {
+        guard resolution.source.isStored, server.origin == .environment else { return }
+        let own = try profileServer(profile: profile)
+        guard own.lowercased() != server.url.lowercased() else { return }
+        throw .serverMismatch(profile: profile, stored: own, requested: server.url)
+    }
+
+    /// A private CA to trust besides the system's: `DEV_INFRA_CA_CERT`, else the profile's
+    /// `ca_cert` setting (an absolute path to PEM certificates). Nothing ever turns checks off.
+    public func caCertificate(profile: String) throws(CredentialStoreError) -> String? {
+        if let path = environment[Self.caVariable], !path.isEmpty { return path }
+        guard let (path, line) = try loadConfig().field("ca_cert", of: profile) else { return nil }
+        guard path.hasPrefix("/") else {
+            throw .fileCorrupt(path: paths.config, line: line, column: nil, problem: "ca_cert of profile \"\(profile)\" must be an absolute path")
+        }
+        return path
     }
 
     /// The storage a profile's config names, if any.

@@ -12,6 +12,7 @@ public enum CredentialStoreError: DevInfraError, Equatable {
     case invalidSetting(variable: String, problem: String)
     case noCredential(profile: String)
     case malformedEnvironmentKey(variable: String, KeyFormatError)
+    case serverMismatch(profile: String, stored: String, requested: String)
 
     public var reason: ReasonCode {
         switch self {
@@ -23,6 +24,7 @@ public enum CredentialStoreError: DevInfraError, Equatable {
         case .invalidProfileName, .invalidURL, .invalidSetting: .invalidArgument
         case .noCredential: .missingCredentials
         case .malformedEnvironmentKey: .malformedKey
+        case .serverMismatch: .credentialServerMismatch
         }
     }
 
@@ -49,6 +51,9 @@ public enum CredentialStoreError: DevInfraError, Equatable {
             return "no API key for profile \"\(profile)\". Log in with `dev-infra login --with-token < keyfile` (add --profile \(profile) for this profile), or set DEV_INFRA_API_KEY."
         case .malformedEnvironmentKey(let variable, let error):
             return "\(variable) does not hold a dev-infra key: \(error.detail). Set it to the whole key, exactly as it was shown when it was created."
+        case .serverMismatch(let profile, let stored, let requested):
+            return "the key of profile \"\(profile)\" is for \(stored), but DEV_INFRA_API_URL names \(requested); it was not sent. "
+                + "Set DEV_INFRA_API_KEY to a key for that server, or unset DEV_INFRA_API_URL."
         }
     }
 }

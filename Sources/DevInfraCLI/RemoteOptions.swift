@@ -32,6 +32,7 @@ struct Session {
             server = try store.server(profile: profile)
         }
         credential = requireCredential ? try store.resolve(profile: profile) : nil
+        if let credential { try store.checkDestination(of: credential, to: server, profile: profile) }
         credential?.warnings.forEach(context.note)
         verbose = options.verbose
     }
@@ -39,11 +40,13 @@ struct Session {
     /// Runs `body` against the server with `key` (default: the resolved credential).
     func api<T: Sendable>(key: String? = nil, _ body: (DevInfraAPI) async throws -> T) async throws -> T {
         var options = DevInfraAPI.Options()
-        if let seconds = context.environment["DEV_INFRA_HTTP_TIMEOUT"].flatMap(Double.init), seconds > 0 {
+        // Bounded: an absurd value (1e300, inf) would trap in the conversion to nanoseconds.
+        if let seconds = context.environment["DEV_INFRA_HTTP_TIMEOUT"].flatMap(Double.init), seconds > 0, seconds <= 3600 {
             options.requestTimeout = seconds
             options.connectTimeout = min(options.connectTimeout, seconds)
         }
         if verbose { options.verbose = { [context] line in context.stderr(line + "\n") } }
+        options.caCertificatePath = try store.caCertificate(profile: profile)
         return try await DevInfraAPI.with(serverURL: server.url, credential: key ?? credential?.key.rawValue, options: options, body)
     }
 }

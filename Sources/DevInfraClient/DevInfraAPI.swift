@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOSSL
 import DevInfraCore
 import Foundation
 import HTTPTypes
@@ -20,6 +21,12 @@ public struct DevInfraAPI: Sendable {
         public var attempts = 3
         public var firstRetryDelay: Duration = .milliseconds(200)
         public var verbose: (@Sendable (String) -> Void)?
+        /// The largest answer read from the server; a bigger one is an error, not a memory spike.
+        public var maxResponseBytes = 8 << 20
+        /// PEM certificates of a private CA, trusted besides the system's store.
+        public var caCertificatePath: String?
+        /// The most pages `listKeys` follows: a server that never stops paging is an error.
+        public var maxPages = 1000
         public init() {}
     }
 
@@ -38,12 +45,27 @@ public struct DevInfraAPI: Sendable {
         configuration.timeout = .init(connect: .milliseconds(Int64(options.connectTimeout * 1000)),
                                       read: .milliseconds(Int64(options.requestTimeout * 1000)))
         configuration.redirectConfiguration = .disallow
+        // Certificates are always verified, against the system's store and a private CA if one
+        // is named; there is no switch that turns verification off.
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        tls.minimumTLSVersion = .tlsv12
+        if let path = options.caCertificatePath {
+            guard let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty else {
+                throw GenericError(.invalidArgument, "cannot read PEM certificates from \(path) (DEV_INFRA_CA_CERT or the profile's ca_cert)")
+            }
+            tls.additionalTrustRoots = [.certificates(certificates)]
+        }
+        configuration.tlsConfiguration = tls
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        var middlewares: [any ClientMiddleware] = [ProblemMiddleware(),
+        guard let url = URL(string: serverURL) else {
+            throw GenericError(.invalidArgument, "invalid server URL \"\(serverURL.prefix(200))\"")
+        }
+        var middlewares: [any ClientMiddleware] = [ResponseLimitMiddleware(maxBytes: options.maxResponseBytes), ProblemMiddleware(),
                                                    RetryMiddleware(attempts: options.attempts, firstDelay: options.firstRetryDelay),
                                                    CredentialMiddleware(credential: credential)]
         if let verbose = options.verbose { middlewares.append(VerboseMiddleware(log: verbose)) }
-        client = Client(serverURL: URL(string: serverURL)!,
+        client = Client(serverURL: url,
                         transport: AsyncHTTPClientTransport(configuration: .init(client: http, timeout: .seconds(Int64(options.requestTimeout)))),
                         middlewares: middlewares)
     }
@@ -75,7 +97,11 @@ public struct DevInfraAPI: Sendable {
 
     func map(_ error: any Error) -> any Error {
         if let remote = error as? RemoteError { return remote }
+        if error is NIOTooManyBytesError || error is ResponseTooLarge {
+            return RemoteError.unexpected(status: 200, detail: "the answer is larger than \(options.maxResponseBytes) bytes; not read")
+        }
         if let client = error as? ClientError { return map(client.underlyingError) }
+        if let tls = RemoteError.tlsFailure(error, url: serverURL) { return tls }
         if let http = error as? HTTPClientError {
             if http == .readTimeout || http == .deadlineExceeded || http == .connectTimeout {
                 return RemoteError.timedOut(url: serverURL, seconds: options.requestTimeout)
@@ -112,15 +138,25 @@ public struct DevInfraAPI: Sendable {
         }
     }
 
-    /// Every page, following `next_cursor` to the end.
+    /// Every page, following `next_cursor` to the end: at most `maxPages`, and only forward (a
+    /// cursor that does not advance would loop for ever).
     public func listKeys(all: Bool, team: String?) async throws -> [KeyInfo] {
         var keys: [KeyInfo] = []
         var cursor: String?
+        var pages = 0
         repeat {
+            pages += 1
+            guard pages <= options.maxPages else {
+                throw RemoteError.unexpected(status: 200, detail: "the server kept paging past \(options.maxPages) pages; stopped")
+            }
+
             let page = try await call {
                 try await client.listKeys(query: .init(all: all ? true : nil, team: team, cursor: cursor, limit: 200)).ok.body.json
             }
             keys += page.items
+            if let next = page.nextCursor, let cursor, next <= cursor {
+                throw RemoteError.unexpected(status: 200, detail: "the server's next_cursor did not advance; stopped")
+            }
             cursor = page.nextCursor
         } while cursor != nil
         return keys
@@ -157,7 +193,7 @@ public struct DevInfraAPI: Sendable {
         if let credential { options.verbose?("> authorization: \(VerboseMiddleware.mask("Bearer \(credential)"))") }
         do {
             let response = try await http.execute(request, timeout: .seconds(Int64(options.requestTimeout)))
-            let data = Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
+            let data = Data(try await response.body.collect(upTo: options.maxResponseBytes).readableBytesView)
             options.verbose?("< \(response.status.code)")
             return (Int(response.status.code), data)
         } catch {

@@ -23,7 +23,7 @@ struct VerboseMiddleware: ClientMiddleware {
                    next: (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)) async throws -> (HTTPResponse, HTTPBody?) {
         log("> \(request.method) \(baseURL.absoluteString)\(request.path ?? "")")
         for field in request.headerFields {
-            log("> \(field.name): \(field.name == .authorization ? Self.mask(field.value) : field.value)")
+            log("> \(field.name): \(Self.shown(field))")
         }
         let started = Date()
         do {
@@ -33,6 +33,16 @@ struct VerboseMiddleware: ClientMiddleware {
         } catch {
             log("< failed after \(Int(Date().timeIntervalSince(started) * 1000)) ms")
             throw error
+        }
+    }
+
+    /// A header as `-v` prints it: credentials masked, and the `Idempotency-Key` hidden (whoever
+    /// knows it could ask for a retried create's answer).
+    static func shown(_ field: HTTPField) -> String {
+        switch field.name {
+        case .authorization: mask(field.value)
+        case .idempotencyKey, .xAPIKey, .cookie: "…"
+        default: field.value
         }
     }
 
@@ -63,12 +73,15 @@ struct RetryMiddleware: ClientMiddleware {
                 guard [502, 503, 504].contains(response.status.code), attempt < attempts else { return (response, responseBody) }
             } catch {
                 // The HTTP client already retried connecting until its connect timeout.
-                if attempt == attempts || Task.isCancelled || Self.isConnectFailure(error) { throw error }
+                // A TLS failure is a verdict, not a glitch: retrying cannot change it.
+                if attempt == attempts || Task.isCancelled || Self.isConnectFailure(error)
+                    || RemoteError.tlsFailure(error, url: "") != nil { throw error }
             }
             try await Task.sleep(for: delay)
             delay *= 2
         }
-        fatalError("unreachable: the last attempt returns or throws")
+        // The loop's last attempt returns or throws; this is for the compiler.
+        return try await next(request, body, baseURL)
     }
 
     static func isConnectFailure(_ error: any Error) -> Bool {
@@ -104,4 +117,27 @@ extension RemoteError {
 
 extension HTTPField.Name {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let xAPIKey = HTTPField.Name("X-API-Key")!
+}
+
+struct ResponseTooLarge: Error {}
+
+/// Reads at most `maxBytes` of any answer: a server (or something posing as one) cannot make the
+/// client buffer without bound.
+struct ResponseLimitMiddleware: ClientMiddleware {
+    let maxBytes: Int
+
+    func intercept(_ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+                   next: (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)) async throws -> (HTTPResponse, HTTPBody?) {
+        let (response, responseBody) = try await next(request, body, baseURL)
+        guard let responseBody else { return (response, nil) }
+        if case .known(let length) = responseBody.length, length > maxBytes { throw ResponseTooLarge() }
+        let data: Data
+        do {
+            data = try await Data(collecting: responseBody, upTo: maxBytes)
+        } catch where String(reflecting: type(of: error)).contains("TooManyBytes") {
+            throw ResponseTooLarge()  // the runtime's own error type is private
+        }
+        return (response, HTTPBody(data))
+    }
 }

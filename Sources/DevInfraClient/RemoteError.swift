@@ -7,11 +7,14 @@ public enum RemoteError: DevInfraError, Equatable {
     case unreachable(url: String, detail: String)
     case timedOut(url: String, seconds: Double)
     case unexpected(status: Int, detail: String)
+    /// The TLS handshake failed: the certificate is not trusted, or is for another name.
+    case tls(url: String, detail: String)
 
     public var reason: ReasonCode {
         switch self {
         case .problem(let status, let code, _, _, _): ReasonCode(rawValue: code) ?? Self.reason(forStatus: status)
         case .unreachable, .timedOut: .serverUnreachable
+        case .tls: .tlsUntrusted
         case .unexpected(let status, _): Self.reason(forStatus: status)
         }
     }
@@ -25,7 +28,7 @@ public enum RemoteError: DevInfraError, Equatable {
     public var exitStatus: ExitStatus {
         switch self {
         case .problem(let status, _, _, _, _), .unexpected(let status, _): Self.exitStatus(forStatus: status)
-        case .unreachable, .timedOut: .unavailable
+        case .unreachable, .timedOut, .tls: .unavailable
         }
     }
 
@@ -42,6 +45,8 @@ public enum RemoteError: DevInfraError, Equatable {
             return "the server at \(url) did not answer within \(Int(seconds)) s"
         case .unexpected(let status, let detail):
             return "unexpected answer from the server (\(status)): \(detail)"
+        case .tls(let url, let detail):
+            return "TLS with \(url) failed: \(detail)"
         }
     }
 
@@ -65,5 +70,23 @@ public enum RemoteError: DevInfraError, Equatable {
         case 500...: .unavailable
         default: .failure
         }
+    }
+}
+
+extension RemoteError {
+    /// A TLS handshake failure said plainly, or nil when `error` is something else.
+    static func tlsFailure(_ error: any Error, url: String) -> RemoteError? {
+        let text = String(reflecting: error)
+        if text.contains("failedToValidateHostname") || text.contains("HOSTNAME_MISMATCH") {
+            return .tls(url: url, detail: "the server's certificate is for another name than the URL's host")
+        }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificateVerify") || text.contains("UNKNOWN_ISSUER") {
+            return .tls(url: url, detail: "the server's certificate is not signed by a CA this machine trusts. "
+                        + "For a private CA, set DEV_INFRA_CA_CERT (or the profile's ca_cert) to its certificate")
+        }
+        if text.contains("handshakeFailed") || text.contains("NIOSSL") {
+            return .tls(url: url, detail: "the handshake failed (\(text.prefix(200)))")
+        }
+        return nil
     }
 }

@@ -8,10 +8,12 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case keyRevoked = "key_revoked"
     case keyExpired = "key_expired"
     case invalidToken = "invalid_token"
+    case invalidCredentials = "invalid_credentials"
     // 403
     case insufficientScope = "insufficient_scope"
     case teamMismatch = "team_mismatch"
     case adminRequired = "admin_required"
+    case expiryExceedsCredential = "expiry_exceeds_credential"
     // 429
     case rateLimited = "rate_limited"
     // local storage
@@ -26,8 +28,16 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     // the server and the network
     case notFound = "not_found"
     case invalidRequest = "invalid_request"
+    case methodNotAllowed = "method_not_allowed"
+    case keyNotActive = "key_not_active"
+    case idempotencyConflict = "idempotency_conflict"
+    case bodyTooLarge = "body_too_large"
+    case internalError = "internal"
+    /// A stored key would go to a server other than the one it was stored for.
+    case credentialServerMismatch = "credential_server_mismatch"
     case serverUnreachable = "server_unreachable"
     case serverError = "server_error"
+    case tlsUntrusted = "tls_untrusted"
     // the command line itself
     case invalidArgument = "invalid_argument"
     case notATerminal = "not_a_terminal"
@@ -36,18 +46,40 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
 
     public var exitStatus: ExitStatus {
         switch self {
-        case .missingCredentials, .malformedKey, .unknownKey, .keyRevoked, .keyExpired, .invalidToken:
+        case .missingCredentials, .malformedKey, .unknownKey, .keyRevoked, .keyExpired, .invalidToken, .invalidCredentials,
+             .credentialServerMismatch:
             .notAuthenticated
-        case .insufficientScope, .teamMismatch, .adminRequired: .forbidden
+        case .insufficientScope, .teamMismatch, .adminRequired, .expiryExceedsCredential: .forbidden
         case .rateLimited: .rateLimited
         case .keyringUnavailable, .keyringTimeout, .keyringFailed, .keyringLocked, .fileUnreadable, .fileCorrupt,
              .filePermissions, .fileWriteFailed:
             .localStorage
         case .notFound: .notFound
-        case .serverUnreachable, .serverError: .unavailable
-        case .invalidRequest: .failure
+        case .serverUnreachable, .serverError, .internalError, .tlsUntrusted: .unavailable
+        case .invalidRequest, .methodNotAllowed, .keyNotActive, .idempotencyConflict, .bodyTooLarge: .failure
         case .invalidArgument: .usage
         case .notATerminal, .commandFailed, .notImplemented: .failure
+        }
+    }
+
+    /// The HTTP status the server answers with this code; nil for codes only the client uses.
+    /// The codes with a status are exactly the `Problem.code` enum of `openapi.yaml` (a test checks).
+    public var httpStatus: Int? {
+        switch self {
+        case .missingCredentials, .malformedKey, .unknownKey, .keyRevoked, .keyExpired, .invalidToken, .invalidCredentials: 401
+        case .insufficientScope, .teamMismatch, .adminRequired, .expiryExceedsCredential: 403
+        case .rateLimited: 429
+        case .notFound: 404
+        case .invalidRequest: 400
+        case .methodNotAllowed: 405
+        case .keyNotActive: 409
+        case .idempotencyConflict: 422
+        case .bodyTooLarge: 413
+        case .internalError: 500
+        case .keyringUnavailable, .keyringTimeout, .keyringFailed, .keyringLocked, .fileUnreadable, .fileCorrupt,
+             .filePermissions, .fileWriteFailed, .serverUnreachable, .serverError, .tlsUntrusted, .invalidArgument, .notATerminal,
+             .commandFailed, .notImplemented, .credentialServerMismatch:
+            nil
         }
     }
 }

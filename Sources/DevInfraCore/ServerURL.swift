@@ -1,23 +1,26 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Checks a server address: `https`, or `http` to a loopback host only, since a key sent in clear
-/// over a network is a leaked key.
+/// over a network is a leaked key. The URL is parsed by Foundation's `URL`, the parser the HTTP
+/// client uses, so the host checked here is the host the client connects to.
 public enum ServerURL {
     public static let defaultValue = "http://127.0.0.1:8080"
 
     /// The URL without a trailing slash, or the problem with it.
     public static func validate(_ text: String) -> Result<String, GenericError> {
         func problem(_ why: String) -> Result<String, GenericError> {
-            .failure(GenericError(.invalidArgument, "invalid server URL \"\(text)\": \(why)"))
+            .failure(GenericError(.invalidArgument, "invalid server URL \"\(text.prefix(200))\": \(why)"))
         }
-        guard let schemeEnd = text.firstRange(of: "://") else {
-            return problem("it needs a scheme, as in https://keys.example.com")
+        guard text.firstRange(of: "://") != nil else { return problem("it needs a scheme, as in https://keys.example.com") }
+        if text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) {
+            return problem("it contains whitespace or control characters")
         }
-        let scheme = text[..<schemeEnd.lowerBound].lowercased()
-        let rest = text[schemeEnd.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        if authority.contains("@") { return problem("credentials do not belong in the URL") }
-        let host = Self.host(of: authority)
-        guard !host.isEmpty else { return problem("it has no host") }
-        if text.contains(where: { $0 == " " || $0 == "\n" || $0 == "\t" }) { return problem("it contains whitespace") }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased() else { return problem("it is not a valid URL") }
+        if url.user != nil || url.password != nil { return problem("credentials do not belong in the URL") }
+        guard let host = url.host.map(unbracketed), !host.isEmpty else { return problem("it has no host") }
         switch scheme {
         case "https": break
         case "http":
@@ -32,14 +35,23 @@ public enum ServerURL {
         return .success(normalized)
     }
 
-    static func host(of authority: Substring) -> String {
-        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
-            return String(authority[authority.index(after: authority.startIndex)..<close])
-        }
-        return String(authority.prefix { $0 != ":" }).lowercased()
+    static func unbracketed(_ host: String) -> String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
     }
 
+    /// `localhost`, a numeric IPv4 address in 127.0.0.0/8 (four decimal parts, as `inet_pton`
+    /// reads them: no `127.1`, no hex), or `::1`. Nothing that merely starts with `127.`.
     public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.") && host.split(separator: ".").count == 4
+        let host = unbracketed(host).lowercased()
+        if host == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 {
+            return UInt32(bigEndian: v4.s_addr) >> 24 == 127
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, host, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { bytes in bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1 }
+        }
+        return false
     }
 }

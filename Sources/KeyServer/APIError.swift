@@ -13,26 +13,24 @@ public struct APIError: HTTPResponseError, Sendable {
     /// True when the request carried no credential at all (bare challenge, RFC 6750 §3.1).
     public var bareChallenge = false
     public var retryAfter: Int?
+    /// The methods a 405 names in its `Allow` header.
+    public var allow: String?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ detail: String, scope: String? = nil) {
-        self.status = status
-        self.code = code
+    /// Every error is built from a `ReasonCode`, which fixes its HTTP status: one list, one mapping.
+    public init(_ reason: ReasonCode, _ detail: String, scope: String? = nil) {
+        let statusCode = reason.httpStatus ?? 500
+        // The named statuses carry their reason phrase, which becomes the problem's `title`.
+        status = Self.statuses.first { $0.code == statusCode } ?? HTTPResponse.Status(code: statusCode)
+        code = reason.rawValue
         self.detail = detail
         self.scope = scope
     }
 
-    public init(_ reason: ReasonCode, _ detail: String, scope: String? = nil) {
-        let status: HTTPResponse.Status = switch reason.exitStatus {
-        case .notAuthenticated: .unauthorized
-        case .forbidden: .forbidden
-        case .rateLimited: .tooManyRequests
-        default: .badRequest
-        }
-        self.init(status, reason.rawValue, detail, scope: scope)
-    }
+    static let statuses: [HTTPResponse.Status] = [.badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .conflict,
+                                                  .contentTooLarge, .unprocessableContent, .tooManyRequests, .internalServerError]
 
-    static func invalidRequest(_ detail: String) -> APIError { APIError(.badRequest, "invalid_request", detail) }
-    static func notFound(_ detail: String) -> APIError { APIError(.notFound, "not_found", detail) }
+    static func invalidRequest(_ detail: String) -> APIError { APIError(.invalidRequest, detail) }
+    static func notFound(_ detail: String) -> APIError { APIError(.notFound, detail) }
 
     struct Body: Encodable {
         var type: String
@@ -56,6 +54,7 @@ public struct APIError: HTTPResponseError, Sendable {
                 + (scope.map { ", scope=\"\($0)\"" } ?? "") + ", error_description=\"\(code)\""
         }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let allow { headers[.allow] = allow }
         let body = Body(type: "https://dev-infra.dev/problems/\(code)", title: status.reasonPhrase, status: status.code,
                         detail: detail, code: code, scope: scope, requestID: context.logger[metadataKey: "hb.request.id"]?.description)
         let data = try JSONEncoder().encode(body)

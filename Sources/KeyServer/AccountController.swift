@@ -1,3 +1,5 @@
+@preconcurrency import Crypto
+import DevInfraCore
 import Foundation
 import HummingbirdBcrypt
 import Hummingbird
@@ -15,21 +17,36 @@ struct AccountController {
         enum CodingKeys: String, CodingKey { case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in" }
     }
 
-    /// Unauthenticated; a wrong user and a wrong password read the same, and both are audited.
+    /// Compared against when the user does not exist or has no password, so that an unknown
+    /// name costs the same bcrypt as a known one and timing does not tell which names exist.
+    static let dummyHash = Bcrypt.hash("dev-infra: no such user", cost: 10)
+
+    /// Unauthenticated. Throttled by client address and by username before bcrypt runs and before
+    /// anything is written; a wrong user and a wrong password read the same and cost the same.
     func token(_ request: Request, context: ServerContext) async throws -> Response {
         let input = try await services.decode(TokenBody.self, from: request, allowed: ["username", "password"])
+        guard input.password.utf8.count <= 1024 else { throw APIError.invalidRequest("field \"password\" is longer than 1024 bytes") }
+        let now = services.clock()
+        let nameBucket = Data(SHA256.hash(data: Data(input.username.utf8))).base64EncodedString()
+        let waits = [services.signInByClient.take(context.client ?? "unknown", now: now), services.signInByName.take(nameBucket, now: now)]
+        if let wait = waits.compactMap({ $0 }).max() {
+            services.reject(.init(at: now, event: "login.throttled", actor: input.username, code: ReasonCode.rateLimited.rawValue), context)
+            throw AuthMiddleware.tooMany("too many sign-in attempts", wait)
+        }
         let user = try await services.repository.user(named: input.username)
         let hash = user?.passwordHash
+        let verify = services.verifyPassword
         // bcrypt is slow on purpose; off the event loop.
         let valid = try await NIOThreadPool.singleton.runIfActive {
-            hash.map { Bcrypt.verify(input.password, hash: $0) } ?? false
+            let matches = verify(input.password, hash ?? Self.dummyHash)
+            return matches && hash != nil
         }
         guard let user, valid else {
-            await services.audit(event: "login.failed", actor: input.username, keyID: nil, team: nil, code: "invalid_credentials", context: context)
-            throw APIError(.unauthorized, "invalid_credentials", "wrong username or password")
+            services.reject(.init(at: now, event: "login.failed", actor: input.username, code: ReasonCode.invalidCredentials.rawValue), context)
+            throw APIError(.invalidCredentials, "wrong username or password")
         }
-        await services.audit(event: "login", actor: user.name, keyID: nil, team: nil, code: nil, context: context)
-        return try .json(TokenView(accessToken: try JWTSigner(secrets: services.secrets).sign(user: user, now: services.clock())))
+        await services.audit(.init(at: now, event: "login", actor: user.name, credential: "password"), context)
+        return try .json(TokenView(accessToken: try JWTSigner(secrets: services.secrets).sign(user: user, now: now)))
     }
 
     struct WhoamiView: Encodable {
@@ -58,14 +75,21 @@ struct AccountController {
 struct AuditAndProjectsController {
     let services: Services
 
+    /// The audit spans every team, so a key bound to one team cannot read it. Rejections counted
+    /// in memory are written first, so the answer includes them.
     func audit(_ request: Request, context: ServerContext) async throws -> Response {
         let p = try context.requirePrincipal()
         guard p.isAdmin else { throw APIError(.adminRequired, "the audit log is for admin credentials", scope: "admin") }
         guard p.scopes.contains(.auditRead) else { throw APIError(.insufficientScope, "this needs the audit:read scope", scope: "audit:read") }
+        if let team = p.team { throw APIError(.teamMismatch, "this key belongs to team \(team); the audit spans every team") }
         let q = request.uri.queryParameters
-        let limit = min(Int(q["limit"].map(String.init) ?? "") ?? 100, Services.maxPageSize)
-        guard limit > 0 else { throw APIError.invalidRequest("limit must be between 1 and \(Services.maxPageSize)") }
-        let cursor = q["cursor"].flatMap { Int64(String($0)) }
+        let limit = try Services.pageLimit(q["limit"].map(String.init), default: 100)
+        var cursor: Int64?
+        if let text = q["cursor"] {
+            guard let value = Int64(String(text)), value >= 0 else { throw APIError.invalidRequest("cursor must be a next_cursor value") }
+            cursor = value
+        }
+        try await services.rejections.flush(to: services.repository)
         let items = try await services.repository.audit(keyID: q["key_id"].map(String.init), actor: q["actor"].map(String.init),
                                                         event: q["event"].map(String.init), after: cursor, limit: limit)
         return try .json(AuditPage(items: items, nextCursor: items.count == limit ? items.last?.id.map(String.init) : nil))
@@ -81,20 +105,24 @@ struct AuditAndProjectsController {
     func createProject(_ request: Request, context: ServerContext) async throws -> Response {
         let team = try await authorize(.projectsWrite, context)
         let input = try await services.decode(ProjectBody.self, from: request, allowed: ["name"])
-        guard !input.name.isEmpty, input.name.count <= 100 else { throw APIError.invalidRequest("field \"name\" must be 1 to 100 characters") }
-        let project = try await services.repository.createProject(team: team, name: input.name, by: try context.requirePrincipal().user.name,
-                                                                  at: services.clock())
+        let name = try Limits.name(input.name, field: "name")
+        let principal = try context.requirePrincipal()
+        let project = try await services.repository.createProject(team: team, name: name, by: principal.user.name, at: services.clock())
+        await services.audit(.init(at: services.clock(), event: "project.created", actor: principal.user.name, credential: principal.credential,
+                                   target: project.name, team: team), context)
         return try .json(project, status: .created)
     }
 
     /// Scope first, then team: a key bound to a team acts only for it; a user only for their teams.
+    /// Membership is checked before existence, so a non-member cannot probe which teams exist.
     private func authorize(_ scope: Scope, _ context: ServerContext) async throws -> String {
         let p = try context.requirePrincipal()
         let team = context.parameters.get("team") ?? ""
+        let shown = Limits.clip(team) ?? ""
         guard p.scopes.contains(scope) else { throw APIError(.insufficientScope, "this needs the \(scope.rawValue) scope", scope: scope.rawValue) }
-        guard try await services.repository.teamExists(team) else { throw APIError.notFound("no team \(team)") }
-        if let keyTeam = p.team, keyTeam != team { throw APIError(.teamMismatch, "this key belongs to team \(keyTeam), not \(team)") }
-        guard p.isAdmin || p.user.teams.contains(team) else { throw APIError(.teamMismatch, "\(p.user.name) is not a member of team \(team)") }
+        if let keyTeam = p.team, keyTeam != team { throw APIError(.teamMismatch, "this key belongs to team \(keyTeam), not \(shown)") }
+        guard p.isAdmin || p.user.teams.contains(team) else { throw APIError(.teamMismatch, "\(p.user.name) is not a member of team \(shown)") }
+        guard try await services.repository.teamExists(team) else { throw APIError.notFound("no team \(shown)") }
         return team
     }
 }

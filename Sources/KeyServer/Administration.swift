@@ -29,7 +29,8 @@ public struct Administration: Sendable {
         try await repository.insert(KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: "bootstrap admin key",
                                               ownerID: user.id, ownerName: user.name, team: nil, scopes: Scope.adminAll,
                                               createdAt: now.wholeSeconds))
-        try await repository.append([AuditEvent(at: now, event: "key.created", actor: "operator", keyID: key.keyID, code: "bootstrap")])
+        try await repository.append([AuditEvent(at: now, event: "key.created", actor: "operator", credential: "operator", keyID: key.keyID,
+                                               target: user.name, code: "bootstrap")])
         return key.rawValue
     }
 
@@ -37,7 +38,7 @@ public struct Administration: Sendable {
         try Self.checkName(name, "team")
         guard try await !repository.teamExists(name) else { throw Refused(message: "team \(name) already exists") }
         try await repository.createTeam(name, at: clock())
-        try await repository.append([AuditEvent(at: clock(), event: "team.created", actor: "operator", team: name)])
+        try await repository.append([AuditEvent(at: clock(), event: "team.created", actor: "operator", credential: "operator", team: name)])
     }
 
     public func addUser(_ name: String, password: String, teams: [String], admin: Bool) async throws {
@@ -48,7 +49,8 @@ public struct Administration: Sendable {
             throw Refused(message: "no team \(team); create it first with: dev-infra-server admin team add \(team)")
         }
         _ = try await repository.createUser(name: name, passwordHash: Bcrypt.hash(password, cost: 10), isAdmin: admin, teams: teams, at: clock())
-        try await repository.append([AuditEvent(at: clock(), event: "user.created", actor: "operator", code: admin ? "admin" : nil)])
+        try await repository.append([AuditEvent(at: clock(), event: "user.created", actor: "operator", credential: "operator", target: name,
+                                               code: admin ? "admin" : nil)])
     }
 
     public func users() async throws -> [User] { try await repository.users() }

@@ -1,41 +1,89 @@
 import DevInfraCore
 import Foundation
 import Hummingbird
+import HummingbirdBcrypt
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOCore
 import ServiceLifecycle
+
+/// The server's rate limits: per key, and for unauthenticated traffic per client address and username.
+public struct ServerLimits: Sendable {
+    /// Requests per second per key (and the burst), before 429.
+    public var perKey: Double = 50
+    /// Refused credentials per client address: a burst, then this many a second.
+    public var refusalBurst: Double = 100
+    public var refusalsPerSecond: Double = 5
+    /// Sign-in attempts per client address and per username: a burst, then this many a minute.
+    public var signInBurst: Double = 10
+    public var signInNameBurst: Double = 5
+    public var signInsPerMinute: Double = 6
+    public init() {}
+}
 
 /// How to run one server. Tests build it with a temp database, a port of 0 and their own clock.
 public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var databasePath: String
-    /// Requests per second per key (and the burst), before 429.
-    public var rateLimit: Double = 50
+    public var limits = ServerLimits()
     public var logLevel: Logger.Level = .info
     public var usageFlushInterval: Duration = .seconds(5)
+    /// How long refused requests are counted before their rows are written: the longer, the fewer
+    /// rows a flood leaves (at most `RejectionLog.capacity` and a few per interval).
+    public var rejectionFlushInterval: Duration = .seconds(60)
+    /// A connection that sends nothing for this long is closed (half-sent headers included).
+    public var idleTimeout: Duration = .seconds(30)
+    /// A request whose head and body have not all arrived this long after it began is cut off.
+    public var requestReadTimeout: Duration = .seconds(30)
+    /// Serve https with this certificate and key (PEM files), reloaded on SIGHUP; nil serves plain http.
+    public var tls: (certificate: String, key: String)?
     public var clock: @Sendable () -> Date = { Date() }
+    public var verifyPassword: @Sendable (String, String) -> Bool = { Bcrypt.verify($0, hash: $1) }
+    /// Called after each background flush (key use, counted rejections, idempotency pruning):
+    /// tests wait on it instead of sleeping.
+    public var onFlush: (@Sendable () -> Void)?
 
     public init(databasePath: String) {
         self.databasePath = databasePath
+    }
+
+    /// Kept for callers that set only the per-key limit.
+    public var rateLimit: Double {
+        get { limits.perKey }
+        set { limits.perKey = newValue }
     }
 
     /// The server key lives beside the database, 0600.
     public var secretsPath: String { databasePath + ".key" }
 }
 
-/// The whole server: storage, routes, middleware and the background flush of key use.
+/// The whole server: storage, routes, middleware and the background flushes.
 public func buildApplication(_ configuration: ServerConfiguration) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "dev-infra-server")
     logger.logLevel = configuration.logLevel
     let repository = try SQLiteRepository(path: configuration.databasePath)
     let services = Services(repository: repository, secrets: try ServerSecrets.loadOrCreate(at: configuration.secretsPath),
-                            clock: configuration.clock,
-                            rateLimiter: RateLimiter(perSecond: configuration.rateLimit, burst: max(1, configuration.rateLimit)),
-                            logger: logger)
+                            clock: configuration.clock, limits: configuration.limits, logger: logger,
+                            verifyPassword: configuration.verifyPassword)
+    let readTimeout = TimeAmount.seconds(configuration.requestReadTimeout.components.seconds)
+    let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(timeout: readTimeout)],
+                                                             idleTimeout: .seconds(configuration.idleTimeout.components.seconds)))
+    var server = http1
+    var background: [any Service] = [UsageFlusher(services: services, interval: configuration.usageFlushInterval,
+                                                  rejectionsEvery: max(1, Int(configuration.rejectionFlushInterval / configuration.usageFlushInterval)),
+                                                  onFlush: configuration.onFlush)]
+    if let tls = configuration.tls {
+        let certificates = try CertificateStore(certificatePath: tls.certificate, keyPath: tls.key)
+        server = try .tls(http1, tlsConfiguration: certificates.serverConfiguration())
+        background.append(CertificateReloader(store: certificates, logger: logger))
+    }
     return Application(
         router: buildRouter(services),
+        server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dev-infra-server"),
-        services: [UsageFlusher(services: services, interval: configuration.usageFlushInterval)],
+        services: background,
         logger: logger
     )
 }
@@ -43,7 +91,15 @@ public func buildApplication(_ configuration: ServerConfiguration) async throws 
 func buildRouter(_ services: Services) -> Router<ServerContext> {
     let router = Router(context: ServerContext.self)
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
-    router.add(middleware: ProblemMiddleware())
+    let table = RouteTable()
+    router.add(middleware: ProblemMiddleware(routes: table))
+    registerRoutes(router, services)
+    table.load(router.routes.map { ("\($0.path)", $0.method.rawValue) })
+    return router
+}
+
+/// Every route; `RouteTable` and the contract test read the same router.
+func registerRoutes(_ router: Router<ServerContext>, _ services: Services) {
     router.get("healthz") { _, _ in ["status": "ok"] }
     router.get("openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
@@ -58,25 +114,41 @@ func buildRouter(_ services: Services) -> Router<ServerContext> {
     protected.get("audit", use: other.audit)
     protected.get("teams/{team}/projects", use: other.listProjects)
     protected.post("teams/{team}/projects", use: other.createProject)
-    return router
 }
 
-/// Writes collected key use every `interval`, and once more on shutdown. Also forgets
-/// idempotency records after a day: a retry comes within seconds, and the sealed key should not
-/// outlive its purpose.
+/// Writes collected key use every `interval`, and once more on shutdown, with the counted
+/// rejections. Also forgets idempotency records after a day: a retry comes within seconds, and
+/// the sealed key should not outlive its purpose.
 struct UsageFlusher: Service {
     let services: Services
     let interval: Duration
+    /// Rejections are written every this many intervals.
+    let rejectionsEvery: Int
+    let onFlush: (@Sendable () -> Void)?
     static let idempotencyWindow: TimeInterval = 24 * 3600
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            var tick = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                try? await services.usage.flush(to: services.repository)
-                try? await services.repository.pruneIdempotency(before: services.clock().addingTimeInterval(-Self.idempotencyWindow))
+                tick += 1
+                await flush(rejections: tick % rejectionsEvery == 0)
+                onFlush?()
             }
         }
-        try? await services.usage.flush(to: services.repository)
+        // Shutting down: this task is cancelled, and a cancelled task's database calls fail at
+        // once. The last flush runs in a task of its own, so nothing counted is lost.
+        await Task { await flush(rejections: true) }.value
+    }
+
+    func flush(rejections: Bool) async {
+        do {
+            try await services.usage.flush(to: services.repository)
+            if rejections { try await services.rejections.flush(to: services.repository) }
+            try await services.repository.pruneIdempotency(before: services.clock().addingTimeInterval(-Self.idempotencyWindow))
+        } catch {
+            services.logger.error("flush failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+        }
     }
 }

@@ -44,7 +44,9 @@ struct Authenticator: Sendable {
         }
         // An admin flag removed from the user takes the admin scope away from the user's keys too.
         let scopes = user.isAdmin ? record.scopes : record.scopes.subtracting([.admin, .auditRead])
-        return Principal(kind: .key, user: user, keyID: record.keyID, scopes: scopes, team: record.team, expiresAt: record.expiresAt)
+        // A key in its rotation grace stops at the grace's end: that is its effective expiry.
+        let stops = [record.expiresAt, record.graceEndsAt].compactMap { $0 }.min()
+        return Principal(kind: .key, user: user, keyID: record.keyID, scopes: scopes, team: record.team, expiresAt: stops)
     }
 
     func token(_ raw: String) async throws -> Principal {

@@ -17,20 +17,35 @@ public protocol KeyRepository: Sendable {
     func keyWithOwner(id: String) async throws -> (KeyRecord, User)?
     /// Keys in key-id order after `cursor`, at most `limit`; nil filters mean "any".
     func keys(ownerID: Int64?, team: String?, after cursor: String?, limit: Int) async throws -> [KeyRecord]
+    /// Marks the key revoked unless it already is; nil when there is no such key.
     func revoke(id: String, at: Date, by: String, reason: String?) async throws -> KeyRecord?
-    /// Inserts `new` and marks `oldID` as rotated to it (storing `idempotency` too), in one transaction.
-    func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, idempotency: IdempotencyRecord?) async throws
+    /// In one transaction: when `idempotency` names a record that exists, returns it and changes
+    /// nothing; else marks `oldID` rotated to `new` only if it is still active at `now` (not
+    /// revoked, expired or already rotated) and inserts `new` (and `idempotency`).
+    func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, now: Date, idempotency: IdempotencyRecord?) async throws -> RotationOutcome
     func recordUse(_ lastUsed: [String: Date]) async throws
 
-    func idempotency(ownerID: Int64, key: String) async throws -> IdempotencyRecord?
-    /// Stores the record with the key it minted, in one transaction.
-    func insert(_ key: KeyRecord, idempotency: IdempotencyRecord) async throws
+    func idempotency(credential: String, key: String) async throws -> IdempotencyRecord?
+    /// In one transaction: the existing record for the same credential and header, if any (and
+    /// nothing is inserted), else nil once the key and the record are stored together.
+    func insert(_ key: KeyRecord, idempotency: IdempotencyRecord) async throws -> IdempotencyRecord?
     /// Forgets idempotency records (and their sealed keys) created before `date`.
     func pruneIdempotency(before date: Date) async throws
 
     func append(_ events: [AuditEvent]) async throws
     func audit(keyID: String?, actor: String?, event: String?, after cursor: Int64?, limit: Int) async throws -> [AuditEvent]
+    /// How many audit rows there are: the test that unauthenticated load cannot grow the database.
+    func auditCount() async throws -> Int
 
     func projects(team: String) async throws -> [Project]
     func createProject(team: String, name: String, by: String, at: Date) async throws -> Project
+}
+
+/// What a conditional rotation did.
+public enum RotationOutcome: Sendable, Equatable {
+    case rotated
+    /// The key was no longer active when the transaction ran (a parallel rotation or revocation won).
+    case notActive
+    /// The same credential sent the same `Idempotency-Key` before: this is its record.
+    case replay(IdempotencyRecord)
 }

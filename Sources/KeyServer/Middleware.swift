@@ -5,28 +5,36 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Authenticates every request under `/v1` (but the sign-in), applies the rate limit, records
-/// key use, and audits every rejection. One middleware, shared by every protected route.
+/// Authenticates every request under `/v1` (but the sign-in), applies the rate limits, records
+/// key use, and counts every rejection for the audit. One middleware, shared by every protected route.
+///
+/// A client address whose credentials keep being refused is answered 429 before any database
+/// read, until its refusal bucket refills: guessing keys costs the guesser, not the server.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let services: Services
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         var context = context
+        let client = context.client ?? "unknown"
+        if let wait = services.refusals.exhausted(client, now: services.clock()) {
+            let error = Self.tooMany("too many refused credentials from this address", wait)
+            services.reject(.init(at: services.clock(), event: "request.throttled", code: error.code), context)
+            throw error
+        }
         let principal: Principal
         do {
             principal = try await services.authenticator.principal(for: request)
         } catch let error as APIError {
-            await services.audit(event: "request.rejected", actor: nil, keyID: Self.claimedKeyID(request), team: nil,
-                                 code: error.code, context: context)
+            _ = services.refusals.take(client, now: services.clock())
+            services.reject(.init(at: services.clock(), event: "request.rejected", keyID: Self.claimedKeyID(request), code: error.code), context)
             throw error
         }
         let now = services.clock()
         if let wait = services.rateLimiter.take(principal.bucket, now: now) {
-            var error = APIError(.rateLimited, "too many requests for this credential; retry after \(wait) s")
-            error.retryAfter = wait
-            await services.audit(event: "request.rejected", actor: principal.user.name, keyID: principal.keyID, team: principal.team,
-                                 code: error.code, context: context)
+            let error = Self.tooMany("too many requests for this credential", wait)
+            services.reject(.init(at: now, event: "request.rejected", actor: principal.user.name, credential: principal.credential,
+                                  keyID: principal.keyID, team: principal.team, code: error.code), context)
             throw error
         }
         if let keyID = principal.keyID { services.usage.record(keyID, at: now) }
@@ -36,10 +44,16 @@ struct AuthMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError where error.status == .forbidden {
-            await services.audit(event: "request.rejected", actor: principal.user.name, keyID: principal.keyID, team: principal.team,
-                                 code: error.code, context: context)
+            services.reject(.init(at: now, event: "request.rejected", actor: principal.user.name, credential: principal.credential,
+                                  keyID: principal.keyID, team: principal.team, code: error.code), context)
             throw error
         }
+    }
+
+    static func tooMany(_ why: String, _ wait: Int) -> APIError {
+        var error = APIError(.rateLimited, "\(why); retry after \(wait) s")
+        error.retryAfter = wait
+        return error
     }
 
     /// The public key id of a rejected key, for the audit; never any of the secret.
@@ -55,6 +69,7 @@ struct AuthMiddleware: RouterMiddleware {
 /// Hummingbird's own 413 and 404 are mapped to reason codes too.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = ServerContext
+    let routes: RouteTable
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         do {
@@ -62,17 +77,23 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let error as APIError {
             throw error
         } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(Services.maxBody) bytes")
+            throw APIError(.bodyTooLarge, "the request body is larger than \(Services.maxBody) bytes")
         } catch let error as HTTPError {
             switch error.status {
-            case .contentTooLarge: throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(Services.maxBody) bytes")
-            case .notFound: throw APIError.notFound("no such endpoint: \(request.method) \(request.uri.path)")
-            case .methodNotAllowed: throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
-            default: throw APIError(error.status, "invalid_request", error.body ?? error.status.reasonPhrase)
+            case .contentTooLarge: throw APIError(.bodyTooLarge, "the request body is larger than \(Services.maxBody) bytes")
+            case .notFound:
+                if let allowed = routes.allowed(on: request.uri.path), !allowed.contains(request.method.rawValue) {
+                    var error = APIError(.methodNotAllowed, "\(request.method) is not allowed here; allowed: \(allowed.sorted().joined(separator: ", "))")
+                    error.allow = allowed.sorted().joined(separator: ", ")
+                    throw error
+                }
+                throw APIError.notFound("no such endpoint: \(request.method) \(Limits.clip(request.uri.path, 200) ?? "")")
+            case .methodNotAllowed: throw APIError(.methodNotAllowed, "\(request.method) is not allowed here")
+            default: throw APIError.invalidRequest(error.body ?? error.status.reasonPhrase)
             }
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            throw APIError(.internalServerError, "internal", "the server failed; the request id identifies it in the log")
+            throw APIError(.internalError, "the server failed; the request id identifies it in the log")
         }
     }
 }

@@ -107,15 +107,39 @@ public struct AuditEvent: Codable, Sendable, Equatable {
     public var id: Int64?
     public var at: Date
     public var event: String
+    /// The user (or `operator` for admin commands) who acted; for a refused sign-in, the name tried.
     public var actor: String?
+    /// The credential that acted: its key id, or `jwt` for a signed-in user.
+    public var credential: String?
     public var keyID: String?
+    /// What the event made or touched beside the key: the new key id of a rotation, a user's name.
+    public var target: String?
     public var team: String?
     public var code: String?
     public var client: String?
     public var requestID: String?
+    /// Repeated rejections are stored once with a count (and `at` is the last of them).
+    public var count: Int = 1
+
+    public init(id: Int64? = nil, at: Date, event: String, actor: String? = nil, credential: String? = nil, keyID: String? = nil,
+                target: String? = nil, team: String? = nil, code: String? = nil, client: String? = nil, requestID: String? = nil,
+                count: Int = 1) {
+        self.id = id
+        self.at = at
+        self.event = event
+        self.actor = actor
+        self.credential = credential
+        self.keyID = keyID
+        self.target = target
+        self.team = team
+        self.code = code
+        self.client = client
+        self.requestID = requestID
+        self.count = count
+    }
 
     enum CodingKeys: String, CodingKey {
-        case id, at, event, actor, team, code, client
+        case id, at, event, actor, credential, target, team, code, client, count
         case keyID = "key_id", requestID = "request_id"
     }
 }
@@ -137,8 +161,10 @@ public struct Project: Codable, Sendable, Equatable {
 
 /// A stored `Idempotency-Key`: the request it answered and the key it minted, with the raw key
 /// sealed (AES-GCM under the server key), so that a retry gets the same key back.
-public struct IdempotencyRecord: Sendable {
-    public var ownerID: Int64
+public struct IdempotencyRecord: Sendable, Equatable {
+    /// The credential that made the request (a key id, or `user:<id>` for a JWT): a narrower key
+    /// of the same user that learns the header's value gets nothing.
+    public var credential: String
     public var idempotencyKey: String
     public var requestHash: Data
     public var keyID: String

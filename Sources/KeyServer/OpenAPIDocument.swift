@@ -35,7 +35,7 @@ paths:
           description: This document.
           content:
             application/yaml:
-              schema: {type: string}
+              schema: {type: object}
   /v1/auth/token:
     post:
       operationId: signIn
@@ -67,6 +67,7 @@ paths:
         "400": {$ref: "#/components/responses/Problem"}
         "401": {$ref: "#/components/responses/Problem"}
         "413": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
   /v1/whoami:
     get:
       operationId: whoami
@@ -82,6 +83,7 @@ paths:
     post:
       operationId: createKey
       summary: Create a key; the raw key is in the response, once.
+      description: A `team` that names no team is a 404, as an `owner` that names no user is for the listing.
       parameters:
         - name: Idempotency-Key
           in: header
@@ -101,17 +103,19 @@ paths:
         "400": {$ref: "#/components/responses/Problem"}
         "401": {$ref: "#/components/responses/Problem"}
         "403": {$ref: "#/components/responses/Problem"}
+        "404": {$ref: "#/components/responses/Problem"}
         "413": {$ref: "#/components/responses/Problem"}
         "422": {$ref: "#/components/responses/Problem"}
         "429": {$ref: "#/components/responses/RateLimited"}
     get:
       operationId: listKeys
       summary: The caller's keys; admins may ask for all, or by team or owner.
+      description: An `owner` that names no user is a 404; a `team` with no keys is an empty page.
       parameters:
         - {name: all, in: query, schema: {type: boolean}}
         - {name: team, in: query, schema: {type: string}}
         - {name: owner, in: query, schema: {type: string}}
-        - {name: cursor, in: query, schema: {type: string}}
+        - {name: cursor, in: query, description: "A `next_cursor` (a key id).", schema: {type: string, pattern: "^[0-9A-Za-z]{12}$"}}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
       responses:
         "200":
@@ -122,6 +126,7 @@ paths:
         "400": {$ref: "#/components/responses/Problem"}
         "401": {$ref: "#/components/responses/Problem"}
         "403": {$ref: "#/components/responses/Problem"}
+        "404": {$ref: "#/components/responses/Problem"}
         "429": {$ref: "#/components/responses/RateLimited"}
   /v1/keys/{id}:
     parameters:
@@ -138,11 +143,16 @@ paths:
         "401": {$ref: "#/components/responses/Problem"}
         "403": {$ref: "#/components/responses/Problem"}
         "404": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
     delete:
       operationId: revokeKey
       summary: Revoke a key; immediate.
+      description: |
+        Revoking does not delete: the key stays readable (GET answers it with `state: revoked`), and
+        revoking a revoked key answers the same. The reason comes from the body or, without one,
+        from the query; a null reason is no reason.
       parameters:
-        - {name: reason, in: query, schema: {type: string}}
+        - {name: reason, in: query, schema: {type: string, maxLength: 500}}
       requestBody:
         content:
           application/json:
@@ -150,7 +160,7 @@ paths:
               type: object
               additionalProperties: false
               properties:
-                reason: {type: string}
+                reason: {type: [string, "null"], maxLength: 500}
       responses:
         "200":
           description: The revoked key.
@@ -161,6 +171,8 @@ paths:
         "401": {$ref: "#/components/responses/Problem"}
         "403": {$ref: "#/components/responses/Problem"}
         "404": {$ref: "#/components/responses/Problem"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
   /v1/keys/{id}/rotate:
     parameters:
       - {$ref: "#/components/parameters/KeyID"}
@@ -179,7 +191,8 @@ paths:
               type: object
               additionalProperties: false
               properties:
-                grace_seconds: {type: integer, minimum: 0, default: 604800}
+                grace_seconds: {type: [integer, "null"], minimum: 0, maximum: 315360000, default: 604800,
+                                description: "Seconds, at most ten years; null or absent for the default (7 days)."}
       responses:
         "201":
           description: The new key.
@@ -191,6 +204,9 @@ paths:
         "403": {$ref: "#/components/responses/Problem"}
         "404": {$ref: "#/components/responses/Problem"}
         "409": {$ref: "#/components/responses/Problem"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "422": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
   /v1/audit:
     get:
       operationId: listAudit
@@ -199,7 +215,7 @@ paths:
         - {name: key_id, in: query, schema: {type: string}}
         - {name: actor, in: query, schema: {type: string}}
         - {name: event, in: query, schema: {type: string}}
-        - {name: cursor, in: query, schema: {type: string}}
+        - {name: cursor, in: query, description: "A `next_cursor` (an event id).", schema: {type: string, pattern: "^[0-9]{1,18}$"}}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 100}}
       responses:
         "200":
@@ -212,8 +228,10 @@ paths:
                 properties:
                   items: {type: array, items: {$ref: "#/components/schemas/AuditEvent"}}
                   next_cursor: {type: [string, "null"]}
+        "400": {$ref: "#/components/responses/Problem"}
         "401": {$ref: "#/components/responses/Problem"}
         "403": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
   /v1/teams/{team}/projects:
     parameters:
       - {name: team, in: path, required: true, schema: {type: string}}
@@ -229,6 +247,7 @@ paths:
         "401": {$ref: "#/components/responses/Problem"}
         "403": {$ref: "#/components/responses/Problem"}
         "404": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
     post:
       operationId: createProject
       summary: Needs projects:write and membership of the team.
@@ -252,6 +271,8 @@ paths:
         "401": {$ref: "#/components/responses/Problem"}
         "403": {$ref: "#/components/responses/Problem"}
         "404": {$ref: "#/components/responses/Problem"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
 components:
   securitySchemes:
     bearer: {type: http, scheme: bearer, description: "A dev-infra key or a JWT from /v1/auth/token."}
@@ -306,10 +327,18 @@ components:
       additionalProperties: false
       required: [name, scopes]
       properties:
-        name: {type: string, minLength: 1, maxLength: 100}
+        name:
+          type: string
+          minLength: 1
+          maxLength: 100
+          # Not blank: at least one character other than tab, LF, VT, FF, CR, U+0085 and the Unicode
+          # space, line and paragraph separators (the whitespace the server trims).
+          pattern: "[^\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+          description: Leading and trailing whitespace is trimmed; a blank name is refused.
         scopes: {type: array, minItems: 1, items: {$ref: "#/components/schemas/Scope"}}
         team: {type: [string, "null"]}
-        expires_in: {type: [integer, "null"], minimum: 1, description: "Seconds; null for a key that does not expire."}
+        expires_in: {type: [integer, "null"], minimum: 1, maximum: 315360000,
+                     description: "Seconds, at most ten years; null for a key that does not expire."}
     Key:
       type: object
       required: [id, name, owner, scopes, created_at, state]

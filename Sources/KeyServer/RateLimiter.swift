@@ -1,32 +1,66 @@
 import Foundation
 import NIOConcurrencyHelpers
 
-/// A token bucket per key (or per user for JWTs): `perSecond` requests a second, bursts up to
-/// `burst`. In memory: each replica limits what it serves.
+/// Token buckets by name (a key, a user, a client address): `perSecond` requests a second, bursts
+/// up to `burst`. In memory: each replica limits what it serves. The table holds at most
+/// `capacity` buckets; when full, buckets that have refilled are forgotten (they hold nothing a
+/// fresh one would not), and if none has, a new name is refused until one does, so a flood of
+/// distinct names cannot grow memory without bound.
 final class RateLimiter: Sendable {
     let perSecond: Double
     let burst: Double
+    let capacity: Int
     private let buckets = NIOLockedValueBox<[String: (tokens: Double, at: Date)]>([:])
 
-    init(perSecond: Double, burst: Double) {
+    init(perSecond: Double, burst: Double, capacity: Int = 100_000) {
         self.perSecond = perSecond
         self.burst = burst
+        self.capacity = capacity
     }
 
-    /// nil when the request may go ahead, else the seconds to wait.
+    /// nil when the request may go ahead (and a token is taken), else the seconds to wait.
     func take(_ bucket: String, now: Date) -> Int? {
         buckets.withLockedValue { buckets in
-            var state = buckets[bucket] ?? (burst, now)
-            state.tokens = min(burst, state.tokens + now.timeIntervalSince(state.at) * perSecond)
-            state.at = now
+            guard var state = refilled(buckets, bucket, now) ?? admit(&buckets, now) else { return 1 }
             defer { buckets[bucket] = state }
             if state.tokens >= 1 {
                 state.tokens -= 1
                 return nil
             }
-            return max(1, Int(((1 - state.tokens) / perSecond).rounded(.up)))
+            return wait(state.tokens)
         }
     }
+
+    /// The seconds to wait when the bucket is empty, without taking anything; nil when it is not.
+    func exhausted(_ bucket: String, now: Date) -> Int? {
+        buckets.withLockedValue { buckets in
+            guard let state = refilled(buckets, bucket, now), state.tokens < 1 else { return nil }
+            return wait(state.tokens)
+        }
+    }
+
+    private func refilled(_ buckets: [String: (tokens: Double, at: Date)], _ bucket: String, _ now: Date) -> (tokens: Double, at: Date)? {
+        guard var state = buckets[bucket] else { return nil }
+        let elapsed = max(0, now.timeIntervalSince(state.at))
+        state.tokens = min(burst, state.tokens + elapsed * perSecond)
+        state.at = now
+        return state
+    }
+
+    private func admit(_ buckets: inout [String: (tokens: Double, at: Date)], _ now: Date) -> (tokens: Double, at: Date)? {
+        if buckets.count >= capacity {
+            buckets = buckets.filter { $0.value.tokens + max(0, now.timeIntervalSince($0.value.at)) * perSecond < burst }
+            guard buckets.count < capacity else { return nil }
+        }
+        return (burst, now)
+    }
+
+    private func wait(_ tokens: Double) -> Int {
+        let seconds = ((1 - tokens) / perSecond).rounded(.up)
+        return seconds.isFinite && seconds < 86_400 ? max(1, Int(seconds)) : 86_400
+    }
+
+    var count: Int { buckets.withLockedValue { $0.count } }
 }
 
 /// Keeps `last_used_at` current without a database write per request: uses are collected in

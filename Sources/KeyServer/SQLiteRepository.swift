@@ -10,6 +10,8 @@ public final class SQLiteRepository: KeyRepository {
     public init(path: String) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // 0600 before SQLite creates anything: its -wal and -shm files take the database's mode.
+        try SecretFile.prepareDatabase(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
@@ -46,6 +48,22 @@ public final class SQLiteRepository: KeyRepository {
                 CREATE TABLE projects (
                     id INTEGER PRIMARY KEY AUTOINCREMENT, team TEXT NOT NULL REFERENCES teams(name),
                     name TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v2") { db in
+            // Idempotency records are keyed by the credential that made them (a narrower key of
+            // the same user must not receive what a broader one minted). They live a day, so the
+            // old table is dropped rather than converted. The audit says which credential acted,
+            // what a change made (a rotation's new key, a new user), and counts repeated rejections.
+            try db.execute(sql: """
+                DROP TABLE idempotency;
+                CREATE TABLE idempotency (
+                    credential TEXT NOT NULL, idempotency_key TEXT NOT NULL, request_hash BLOB NOT NULL,
+                    key_id TEXT NOT NULL, sealed_key BLOB NOT NULL, created_at INTEGER NOT NULL,
+                    PRIMARY KEY (credential, idempotency_key));
+                ALTER TABLE audit ADD COLUMN credential TEXT;
+                ALTER TABLE audit ADD COLUMN target TEXT;
+                ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
                 """)
         }
         return migrator
@@ -163,12 +181,21 @@ public final class SQLiteRepository: KeyRepository {
         }
     }
 
-    public func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, idempotency: IdempotencyRecord?) async throws {
+    public func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, now: Date, idempotency: IdempotencyRecord?) async throws -> RotationOutcome {
         try await pool.write { db in
+            if let idempotency, let existing = try Self.idempotency(db, idempotency.credential, idempotency.idempotencyKey) {
+                return .replay(existing)
+            }
+            // The condition decides a race inside the transaction: of two rotations, or a rotation
+            // and a revocation, exactly one changes the row; the other finds it no longer active.
+            try db.execute(sql: """
+                UPDATE api_keys SET rotated_to = ?, grace_ends_at = ?
+                WHERE key_id = ? AND rotated_to IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+                """, arguments: [new.keyID, graceEndsAt.epochSeconds, oldID, now.epochSeconds])
+            guard db.changesCount == 1 else { return .notActive }
             try Self.insert(new, db)
             if let idempotency { try Self.insert(idempotency, db) }
-            try db.execute(sql: "UPDATE api_keys SET rotated_to = ?, grace_ends_at = ? WHERE key_id = ?",
-                           arguments: [new.keyID, Self.seconds(graceEndsAt), oldID])
+            return .rotated
         }
     }
 
@@ -193,27 +220,33 @@ public final class SQLiteRepository: KeyRepository {
 
     // MARK: Idempotency
 
-    public func idempotency(ownerID: Int64, key: String) async throws -> IdempotencyRecord? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM idempotency WHERE owner_id = ? AND idempotency_key = ?", arguments: [ownerID, key]).map {
-                IdempotencyRecord(ownerID: $0["owner_id"], idempotencyKey: $0["idempotency_key"], requestHash: $0["request_hash"],
-                                  keyID: $0["key_id"], sealedKey: $0["sealed_key"], createdAt: Self.date($0["created_at"]))
-            }
+    public func idempotency(credential: String, key: String) async throws -> IdempotencyRecord? {
+        try await pool.read { db in try Self.idempotency(db, credential, key) }
+    }
+
+    static func idempotency(_ db: Database, _ credential: String, _ key: String) throws -> IdempotencyRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM idempotency WHERE credential = ? AND idempotency_key = ?", arguments: [credential, key]).map {
+            IdempotencyRecord(credential: $0["credential"], idempotencyKey: $0["idempotency_key"], requestHash: $0["request_hash"],
+                              keyID: $0["key_id"], sealedKey: $0["sealed_key"], createdAt: Self.date($0["created_at"]))
         }
     }
 
-    public func insert(_ key: KeyRecord, idempotency record: IdempotencyRecord) async throws {
+    public func insert(_ key: KeyRecord, idempotency record: IdempotencyRecord) async throws -> IdempotencyRecord? {
         try await pool.write { db in
+            // One writer at a time: of concurrent requests with one header, the first stores its
+            // key and the others find its record here, in the same transaction as their insert.
+            if let existing = try Self.idempotency(db, record.credential, record.idempotencyKey) { return existing }
             try Self.insert(key, db)
             try Self.insert(record, db)
+            return nil
         }
     }
 
     static func insert(_ record: IdempotencyRecord, _ db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO idempotency (owner_id, idempotency_key, request_hash, key_id, sealed_key, created_at)
+            INSERT INTO idempotency (credential, idempotency_key, request_hash, key_id, sealed_key, created_at)
             VALUES (?, ?, ?, ?, ?, ?)
-            """, arguments: [record.ownerID, record.idempotencyKey, record.requestHash, record.keyID, record.sealedKey,
+            """, arguments: [record.credential, record.idempotencyKey, record.requestHash, record.keyID, record.sealedKey,
                              seconds(record.createdAt)])
     }
 
@@ -229,8 +262,11 @@ public final class SQLiteRepository: KeyRepository {
         guard !events.isEmpty else { return }
         try await pool.write { db in
             for e in events {
-                try db.execute(sql: "INSERT INTO audit (at, event, actor, key_id, team, code, client, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [Self.seconds(e.at), e.event, e.actor, e.keyID, e.team, e.code, e.client, e.requestID])
+                try db.execute(sql: """
+                    INSERT INTO audit (at, event, actor, credential, key_id, target, team, code, client, request_id, count)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [e.at.epochSeconds, e.event, e.actor, e.credential, e.keyID, e.target, e.team, e.code, e.client,
+                                     e.requestID, e.count])
             }
         }
     }
@@ -245,10 +281,15 @@ public final class SQLiteRepository: KeyRepository {
             arguments.append(limit)
             return try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?",
                                     arguments: StatementArguments(arguments)).map {
-                AuditEvent(id: $0["id"], at: Self.date($0["at"]), event: $0["event"], actor: $0["actor"], keyID: $0["key_id"],
-                           team: $0["team"], code: $0["code"], client: $0["client"], requestID: $0["request_id"])
+                AuditEvent(id: $0["id"], at: Self.date($0["at"]), event: $0["event"], actor: $0["actor"], credential: $0["credential"],
+                           keyID: $0["key_id"], target: $0["target"], team: $0["team"], code: $0["code"], client: $0["client"],
+                           requestID: $0["request_id"], count: $0["count"])
             }
         }
+    }
+
+    public func auditCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0 }
     }
 
     public func projects(team: String) async throws -> [Project] {
@@ -267,7 +308,7 @@ public final class SQLiteRepository: KeyRepository {
         }
     }
 
-    static func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
+    static func seconds(_ date: Date) -> Int64 { date.epochSeconds }
     static func date(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
     static func optionalDate(_ seconds: Int64?) -> Date? { seconds.map(date) }
 }

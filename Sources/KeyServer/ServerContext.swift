@@ -15,6 +15,10 @@ public struct Principal: Sendable {
     public var expiresAt: Date?
 
     var isAdmin: Bool { scopes.contains(.admin) && user.isAdmin }
+    /// What the audit names as the acting credential: the key id, or `jwt`.
+    var credential: String { keyID ?? "jwt" }
+    /// What idempotency records are keyed by: the key, or the user's signed-in sessions.
+    var idempotencyScope: String { keyID ?? "jwt:\(user.id)" }
     /// The rate-limit bucket: per key, or per user for JWTs.
     var bucket: String { keyID ?? "user:\(user.id)" }
 }
@@ -34,7 +38,7 @@ public struct ServerContext: RequestContext, RemoteAddressRequestContext {
     var client: String? { remoteAddress?.ipAddress }
 
     func requirePrincipal() throws -> Principal {
-        guard let principal else { throw APIError(.unauthorized, "missing_credentials", "no credential was sent") }
+        guard let principal else { throw APIError(.missingCredentials, "no credential was sent") }
         return principal
     }
 }

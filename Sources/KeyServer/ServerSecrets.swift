@@ -2,27 +2,43 @@
 import DevInfraCore
 import Foundation
 
-/// The server's own 256-bit key: signs JWTs and seals the raw keys kept for idempotent retries.
-/// Kept in a 0600 file beside the database, so every replica on one database shares it.
+/// The server's own 256-bit master key, kept in a 0600 file. It is never used directly: HKDF
+/// derives one subkey for signing JWTs and another for sealing the raw keys kept for idempotent
+/// retries, so neither use can be turned against the other.
 public struct ServerSecrets: Sendable {
-    let key: SymmetricKey
+    let signingKey: SymmetricKey
+    let sealingKey: SymmetricKey
 
-    public init(key: SymmetricKey) { self.key = key }
+    public init(key: SymmetricKey) {
+        signingKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("dev-infra jwt-hs256 v1".utf8), outputByteCount: 32)
+        sealingKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("dev-infra idempotency-seal v1".utf8), outputByteCount: 32)
+    }
 
-    /// Reads `path`, creating it with a fresh random key on first use.
+    public struct Failure: DevInfraError {
+        public var reason: ReasonCode { .filePermissions }
+        public var message: String
+    }
+
+    /// Reads `path` (refusing a file others can read), creating it with a fresh random key,
+    /// 0600 from the first byte, on first use.
     public static func loadOrCreate(at path: String) throws -> ServerSecrets {
-        if let data = FileManager.default.contents(atPath: path) {
-            guard data.count == 32 else { throw APIError(.internalServerError, "server_key", "\(path) is not a 32-byte key") }
-            return ServerSecrets(key: SymmetricKey(data: data))
+        do {
+            if let data = try SecretFile.read(path) { return try ServerSecrets(keyFile: data, path: path) }
+            let folder = (path as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let key = SymmetricKey(size: .bits256)
+            if try SecretFile.create(path, contents: key.withUnsafeBytes { Data($0) }) { return ServerSecrets(key: key) }
+            // Another process created it between our read and our create: use theirs.
+            guard let data = try SecretFile.read(path) else { throw Failure(message: "\(path) vanished while it was created") }
+            return try ServerSecrets(keyFile: data, path: path)
+        } catch let failure as SecretFile.Failure {
+            throw Failure(message: failure.description)
         }
-        let key = SymmetricKey(size: .bits256)
-        let data = key.withUnsafeBytes { Data($0) }
-        let folder = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw APIError(.internalServerError, "server_key", "cannot write \(path)")
-        }
-        return ServerSecrets(key: key)
+    }
+
+    init(keyFile data: Data, path: String) throws {
+        guard data.count == 32 else { throw Failure(message: "\(path) is not a 32-byte key (it has \(data.count) bytes)") }
+        self.init(key: SymmetricKey(data: data))
     }
 
     static func hash(secret: String) -> Data { Data(SHA256.hash(data: Data(secret.utf8))) }
@@ -36,10 +52,15 @@ public struct ServerSecrets: Sendable {
         return difference == 0
     }
 
-    func seal(_ text: String) throws -> Data { try AES.GCM.seal(Data(text.utf8), using: key).combined! }
+    func seal(_ text: String) throws -> Data {
+        guard let combined = try AES.GCM.seal(Data(text.utf8), using: sealingKey).combined else {
+            throw APIError(.internalError, "sealing a key failed")
+        }
+        return combined
+    }
 
     func unseal(_ data: Data) throws -> String {
-        String(decoding: try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: key), as: UTF8.self)
+        String(decoding: try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: sealingKey), as: UTF8.self)
     }
 }
 
@@ -58,10 +79,10 @@ struct JWTSigner: Sendable {
 
     func sign(user: User, now: Date) throws -> String {
         let header = Self.base64URL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let claims = Claims(sub: String(user.id), name: user.name, iat: Int(now.timeIntervalSince1970),
-                            exp: Int(now.addingTimeInterval(Self.lifetime).timeIntervalSince1970), iss: "dev-infra")
+        let claims = Claims(sub: String(user.id), name: user.name, iat: Int(now.epochSeconds),
+                            exp: Int(now.addingTimeInterval(Self.lifetime).epochSeconds), iss: "dev-infra")
         let payload = Self.base64URL(try JSONEncoder().encode(claims))
-        let signature = HMAC<SHA256>.authenticationCode(for: Data("\(header).\(payload)".utf8), using: secrets.key)
+        let signature = HMAC<SHA256>.authenticationCode(for: Data("\(header).\(payload)".utf8), using: secrets.signingKey)
         return "\(header).\(payload).\(Self.base64URL(Data(signature)))"
     }
 
@@ -73,7 +94,7 @@ struct JWTSigner: Sendable {
             throw APIError(.invalidToken, "the bearer token is neither a dev-infra key nor a well-formed JWT")
         }
         guard String(decoding: header, as: UTF8.self).contains(#""alg":"HS256""#),
-              HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: secrets.key),
+              HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: secrets.signingKey),
               let claims = try? JSONDecoder().decode(Claims.self, from: payload) else {
             throw APIError(.invalidToken, "the token's signature is not valid")
         }

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// What controllers share: storage, secrets, clock, limits. Built once per application.
+/// What controllers share: storage, secrets, clock, limits, the authenticator. Built once per application.
 public struct Services: Sendable {
     static let maxBody = 64 * 1024
     static let maxPageSize = 200
@@ -10,17 +10,68 @@ public struct Services: Sendable {
     let repository: any KeyRepository
     let secrets: ServerSecrets
     let clock: @Sendable () -> Date
+    /// Per key (or per user for JWTs), after authentication.
     let rateLimiter: RateLimiter
+    /// Per client address, on refused credentials: once empty, that address is answered 429
+    /// before any database read, until it refills.
+    let refusals: RateLimiter
+    /// Sign-in attempts, per client address and per username, taken before bcrypt runs.
+    let signInByClient: RateLimiter
+    let signInByName: RateLimiter
     let usage = UsageRecorder()
+    let rejections = RejectionLog()
     let logger: Logger
+    let authenticator: Authenticator
+    /// bcrypt's verify; a parameter so a test can count that an unknown user costs one too.
+    let verifyPassword: @Sendable (_ password: String, _ hash: String) -> Bool
 
-    var authenticator: Authenticator { Authenticator(repository: repository, jwt: JWTSigner(secrets: secrets), clock: clock) }
+    init(repository: any KeyRepository, secrets: ServerSecrets, clock: @escaping @Sendable () -> Date, limits: ServerLimits, logger: Logger,
+         verifyPassword: @escaping @Sendable (String, String) -> Bool) {
+        self.repository = repository
+        self.secrets = secrets
+        self.clock = clock
+        self.logger = logger
+        self.verifyPassword = verifyPassword
+        rateLimiter = RateLimiter(perSecond: limits.perKey, burst: max(1, limits.perKey))
+        refusals = RateLimiter(perSecond: limits.refusalsPerSecond, burst: limits.refusalBurst)
+        signInByClient = RateLimiter(perSecond: limits.signInsPerMinute / 60, burst: limits.signInBurst)
+        signInByName = RateLimiter(perSecond: limits.signInsPerMinute / 60, burst: limits.signInNameBurst)
+        authenticator = Authenticator(repository: repository, jwt: JWTSigner(secrets: secrets), clock: clock)
+    }
 
-    func audit(event: String, actor: String?, keyID: String?, team: String?, code: String?, context: ServerContext) async {
-        let entry = AuditEvent(at: clock(), event: event, actor: actor, keyID: keyID, team: team, code: code,
-                               client: context.client, requestID: context.requestID)
-        do { try await repository.append([entry]) } catch {
-            logger.error("audit write failed", metadata: ["event": .string(event)])
+    /// Audits a change now, with the request's client address and id.
+    func audit(_ event: AuditEvent, _ context: ServerContext) async {
+        var event = event
+        event.client = context.client
+        event.requestID = context.requestID
+        do { try await repository.append([event]) } catch {
+            logger.error("audit write failed", metadata: ["event": .string(event.event)])
+        }
+    }
+
+    /// Counts a refused request; rows reach the database with the next flush (see `RejectionLog`).
+    func reject(_ event: AuditEvent, _ context: ServerContext) {
+        var event = event
+        event.client = context.client
+        event.requestID = context.requestID
+        rejections.record(event)
+    }
+
+    /// `limit`: absent is `default`; anything but a whole number from 1 to the maximum is a 400.
+    static func pageLimit(_ text: String?, default value: Int) throws -> Int {
+        guard let text else { return value }
+        guard let limit = Int(text), limit >= 1, limit <= maxPageSize else {
+            throw APIError.invalidRequest("limit must be a whole number from 1 to \(maxPageSize)")
+        }
+        return limit
+    }
+
+    /// A boolean query parameter: `true` or `false`, absent is false.
+    static func flag(_ text: String?, _ name: String) throws -> Bool {
+        switch text {
+        case nil, "false": return false
+        case "true": return true
+        default: throw APIError.invalidRequest("\(name) must be true or false")
         }
     }
 

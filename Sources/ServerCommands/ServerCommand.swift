@@ -56,15 +56,36 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port; 0 picks a free one.") var port = 8080
     @OptionGroup var database: DatabaseOption
     @Option(help: "Requests per second allowed per key before 429.") var rateLimit: Double = 50
+    @Option(help: "Sign-in attempts per minute per client address and per username, after a burst of 10.")
+    var signInLimit: Double = 6
+    @Option(help: "Seconds a connection may stay silent, and a request may take to arrive, before it is closed.")
+    var readTimeout = 30
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
+    @Option(help: ArgumentHelp("Serve https with this certificate chain (PEM); reloaded on SIGHUP.", valueName: "file"))
+    var tlsCert: String?
+    @Option(help: ArgumentHelp("The private key (PEM) of --tls-cert; reloaded with it.", valueName: "file"))
+    var tlsKey: String?
+    @Option(help: .hidden) var testClockFile: String?
+
+    func validate() throws {
+        guard rateLimit > 0, rateLimit <= 1_000_000 else { throw ValidationError("--rate-limit must be more than 0 and at most 1000000") }
+        guard signInLimit > 0, signInLimit <= 1_000_000 else { throw ValidationError("--sign-in-limit must be more than 0 and at most 1000000") }
+        guard (1...3600).contains(readTimeout) else { throw ValidationError("--read-timeout must be 1 to 3600 seconds") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+    }
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
-        guard rateLimit > 0 else { throw ValidationError("--rate-limit must be positive") }
         var configuration = ServerConfiguration(databasePath: try database.path())
         configuration.host = host
         configuration.port = port
         configuration.rateLimit = rateLimit
+        configuration.limits.signInsPerMinute = signInLimit
+        configuration.idleTimeout = .seconds(readTimeout)
+        configuration.requestReadTimeout = .seconds(readTimeout)
+        if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }
+        if let testClockFile { configuration.clock = { TestClock.now(offsetFile: testClockFile) } }
         configuration.logLevel = level
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         try await buildApplication(configuration).runService()
@@ -132,5 +153,15 @@ struct Admin: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("added team \(name)\n".utf8))
             }
         }
+    }
+}
+
+/// For tests of the binary: the time is the real time plus the number of seconds written in a
+/// file, so a test moves the server past a grace period by writing to it instead of sleeping.
+enum TestClock {
+    static func now(offsetFile: String) -> Date {
+        let text = (try? String(contentsOfFile: offsetFile, encoding: .utf8)) ?? ""
+        let offset = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return Date().addingTimeInterval(offset.isFinite ? max(-1e9, min(1e9, offset)) : 0)
     }
 }

@@ -40,8 +40,14 @@ struct KeyFormatVectorTests {
         #expect(try APIKey.parse(input).rawValue == vector.key)
     }
 
+    /// The parameterised tests above pass vacuously on an empty list: this pins the fixture's
+    /// size (a copy of shared/testdata/key-format-vectors.json) and that no case repeats another.
     @Test func vectorsAreAllThere() {
-        #expect(Self.vectors.valid.count >= 20)
-        #expect(Self.vectors.invalid.count >= 13)
+        #expect(Self.vectors.valid.count == 20)
+        #expect(Self.vectors.invalid.count == 13)
+        #expect(Self.vectors.accepted_after_trim.count == 2)
+        #expect(Set(Self.vectors.valid.map(\.key)).count == 20)
+        #expect(Set(Self.vectors.invalid.map(\.input)).count == 13)
+        #expect(Set(Self.vectors.invalid.map(\.why)).count == 13, "each invalid vector shows a different fault")
     }
 }

@@ -2,7 +2,8 @@ import DevInfraCore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import KeyServer
+@testable import KeyServer
+import HummingbirdBcrypt
 import NIOConcurrencyHelpers
 
 /// A clock the test moves by hand, so grace periods and expiry are tested without sleeping.
@@ -12,12 +13,51 @@ final class ManualClock: Sendable {
     func advance(_ seconds: TimeInterval) { now.withLockedValue { $0 += seconds } }
 }
 
+/// Counts the server's background flushes, so a test can wait for the next ones instead of sleeping.
+final class FlushSignal: Sendable {
+    private let state = NIOLockedValueBox<(count: Int, waiters: [(Int, CheckedContinuation<Void, Never>)])>((0, []))
+
+    func signal() {
+        let ready = state.withLockedValue { state in
+            state.count += 1
+            let count = state.count
+            let ready = state.waiters.filter { $0.0 <= count }.map(\.1)
+            state.waiters.removeAll { $0.0 <= count }
+            return ready
+        }
+        ready.forEach { $0.resume() }
+    }
+
+    /// Returns once `more` flushes have completed after the call: the second one surely began
+    /// after the call, so whatever the test changed before has been seen by it.
+    func wait(more: Int = 2) async {
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLockedValue { state in
+                state.waiters.append((state.count + more, continuation))
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+}
+
 /// A real server on a real SQLite file in a temp folder, on a random loopback port.
 final class TestServer: @unchecked Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dev-infra-server-\(UUID().uuidString)").path
     var databasePath: String { folder + "/server.sqlite" }
     let clock = ManualClock()
     var rateLimit: Double = 10_000
+    var limits: ServerLimits = {
+        var limits = ServerLimits()
+        limits.signInBurst = 1000
+        limits.signInNameBurst = 1000
+        return limits
+    }()
+    var requestReadTimeout: Duration = .seconds(30)
+    var idleTimeout: Duration = .seconds(30)
+    /// How many bcrypt verifications ran, and against which hashes.
+    let passwordChecks = NIOLockedValueBox<[String]>([])
+    let flushes = FlushSignal()
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
 
@@ -36,9 +76,18 @@ final class TestServer: @unchecked Sendable {
     func run(_ body: @escaping @Sendable (API) async throws -> Void) async throws {
         var configuration = ServerConfiguration(databasePath: databasePath)
         configuration.port = 0
+        configuration.limits = limits
         configuration.rateLimit = rateLimit
         configuration.usageFlushInterval = .milliseconds(50)
+        configuration.rejectionFlushInterval = .seconds(3600)
+        configuration.requestReadTimeout = requestReadTimeout
+        configuration.idleTimeout = idleTimeout
         configuration.clock = { [clock] in clock.read() }
+        configuration.onFlush = { [flushes] in flushes.signal() }
+        configuration.verifyPassword = { [passwordChecks] password, hash in
+            passwordChecks.withLockedValue { $0.append(hash) }
+            return Bcrypt.verify(password, hash: hash)
+        }
         let app = try await buildApplication(configuration)
         try await app.test(.live) { client in try await body(API(client: client)) }
     }

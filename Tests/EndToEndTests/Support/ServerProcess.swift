@@ -11,13 +11,17 @@ final class ServerProcess: @unchecked Sendable {
     private(set) var port = 0
     var database: String { "sqlite:\(folder)/server.sqlite" }
     var logPath: String { folder + "/server.log" }
+    /// Seconds added to the server's clock (`--test-clock-file`): `advanceClock` instead of sleeping.
+    var clockPath: String { folder + "/clock-offset" }
+    private var offset: Double = 0
 
     init(folder: String, arguments: [String] = []) throws {
         self.folder = folder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Run.builtProduct("dev-infra-server"))
-        process.arguments = ["serve", "--port", "0", "--database", database] + arguments
+        FileManager.default.createFile(atPath: clockPath, contents: Data("0".utf8))
+        process.arguments = ["serve", "--port", "0", "--database", database, "--test-clock-file", clockPath] + arguments
         process.environment = ["HOME": folder, "PATH": "/usr/bin:/bin"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -42,6 +46,12 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Moves the server's clock forward; the next request sees the new time.
+    func advanceClock(_ seconds: Double) throws {
+        offset += seconds
+        try String(offset).write(toFile: clockPath, atomically: true, encoding: .utf8)
+    }
 
     /// Runs the server binary's other commands (admin ...) on the same database.
     func admin(_ arguments: [String], stdin: String? = nil) throws -> RunResult {

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Bounds on every number and string that comes from a request. A value outside them is a 400
+/// `invalid_request` naming the field, never a trap in the date code further down.
+enum Limits {
+    /// Key lifetimes and rotation grace: at most ten years.
+    static let maxLifetimeSeconds = 10 * 365 * 24 * 3600
+    static let maxNameLength = 100
+    static let maxReasonLength = 500
+    static let maxIdempotencyKeyLength = 200
+    /// What the audit keeps of a name a client sent (an unknown username, say).
+    static let maxAuditText = 64
+
+    /// `value` seconds when `0 < value <= max` (or `>= 0` with `allowZero`), else a 400 naming `field`.
+    static func seconds(_ value: Int, field: String, allowZero: Bool = false) throws -> TimeInterval {
+        let low = allowZero ? 0 : 1
+        guard value >= low, value <= maxLifetimeSeconds else {
+            throw APIError.invalidRequest("field \"\(field)\" must be between \(low) and \(maxLifetimeSeconds) seconds (ten years)")
+        }
+        return TimeInterval(value)
+    }
+
+    /// `text` without surrounding whitespace (newlines included), when it then has 1 to `max`
+    /// Unicode code points (what JSON Schema's `maxLength` counts); else a 400 naming `field`.
+    static func name(_ text: String, field: String, max: Int = maxNameLength) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, text.unicodeScalars.count <= max else {
+            throw APIError.invalidRequest("field \"\(field)\" must be 1 to \(max) characters, not blank")
+        }
+        return trimmed
+    }
+
+    /// At most `max` code points, or a 400 naming `field`.
+    static func text(_ text: String?, field: String, max: Int) throws -> String? {
+        guard let text else { return nil }
+        guard text.unicodeScalars.count <= max else { throw APIError.invalidRequest("\(field) must be at most \(max) characters") }
+        return text
+    }
+
+    /// At most `max` characters, with an ellipsis when cut: for audit fields a client controls.
+    static func clip(_ text: String?, _ max: Int = maxAuditText) -> String? {
+        guard let text, text.count > max else { return text }
+        return String(text.prefix(max - 1)) + "…"
+    }
+}
+
+extension Date {
+    /// Whole seconds since 1970, total: a date outside what an Int64 holds is clamped, not a trap.
+    var epochSeconds: Int64 {
+        let value = timeIntervalSince1970.rounded(.down)
+        guard value.isFinite else { return value > 0 ? Int64.max : Int64.min }
+        if value >= 9.2e18 { return Int64.max }
+        if value <= -9.2e18 { return Int64.min }
+        return Int64(value)
+    }
+}

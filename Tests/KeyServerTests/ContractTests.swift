@@ -1,0 +1,86 @@
+import DevInfraCore
+import Foundation
+import Hummingbird
+import Testing
+@testable import KeyServer
+
+/// The server and `openapi.yaml` agree both ways: the same routes and methods, the same reason codes.
+@Suite struct ContractTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var document: String { get throws { try String(contentsOf: root.appendingPathComponent("openapi.yaml"), encoding: .utf8) } }
+
+    /// `path -> methods` from the document's `paths:` section (two-space paths, four-space methods).
+    static func documentedRoutes() throws -> Set<String> {
+        var routes = Set<String>()
+        var path: String?
+        for line in try document.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("components:") { break }
+            if line.hasPrefix("  /"), line.hasSuffix(":") { path = String(line.dropFirst(2).dropLast()) }
+            for method in ["get", "post", "put", "patch", "delete"] where line == "    \(method):" {
+                if let path { routes.insert("\(method.uppercased()) \(path)") }
+            }
+        }
+        return routes
+    }
+
+    @Test func everyRouteIsDocumentedAndEveryDocumentedRouteExists() async throws {
+        let server = TestServer()
+        _ = try await server.seed()
+        let router = buildRouter(try await server.services())
+        let served = Set(router.routes.filter { $0.method != .head }.map { "\($0.method) \($0.path)" })
+        let documented = try Self.documentedRoutes()
+        #expect(documented.count >= 10)
+        #expect(served == documented, "served but not documented: \(served.subtracting(documented)); documented but not served: \(documented.subtracting(served))")
+    }
+
+    @Test func theReasonCodesAreTheDocumentsEnumEachWithItsStatus() throws {
+        let text = try Self.document
+        let start = try #require(text.range(of: "Stable reason code."))
+        let list = try #require(text[start.upperBound...].range(of: #"enum: \[[^\]]*\]"#, options: .regularExpression))
+        let documented = Set(text[list].dropFirst("enum: [".count).dropLast().split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        let served = Set(ReasonCode.allCases.filter { $0.httpStatus != nil }.map(\.rawValue))
+        #expect(served == documented, "in code only: \(served.subtracting(documented)); in the document only: \(documented.subtracting(served))")
+        #expect(APIError.notFound("x").status.code == 404)
+        for reason in ReasonCode.allCases {
+            guard let status = reason.httpStatus else { continue }
+            #expect(APIError(reason, "x").status.code == status)
+            #expect(RemoteStatus.exit(status) == reason.exitStatus, "\(reason.rawValue): exit \(reason.exitStatus) for HTTP \(status)")
+        }
+    }
+
+    @Test func anUndeclaredMethodIs405WithAllow() async throws {
+        let server = TestServer()
+        let adminKey = try await server.seed()
+        try await server.run { api in
+            let put = try await api.call(.put, "/v1/keys", key: adminKey, body: "{}")
+            #expect(put.status == 405 && put.code == "method_not_allowed")
+            #expect(put.headers[.allow] == "GET, POST")
+            let patch = try await api.call(.patch, "/v1/keys/abcdefABCDEF")
+            #expect(patch.status == 405 && patch.headers[.allow] == "DELETE, GET")
+            #expect(try await api.call(.get, "/v1/nothing").status == 404)
+        }
+    }
+}
+
+/// The client's mapping from an HTTP status to an exit status, restated: a reason code's exit
+/// status must be the one the client gives its HTTP status.
+enum RemoteStatus {
+    static func exit(_ status: Int) -> DevInfraCore.ExitStatus {
+        switch status {
+        case 401: .notAuthenticated
+        case 403: .forbidden
+        case 404: .notFound
+        case 429: .rateLimited
+        case 500...: .unavailable
+        default: .failure
+        }
+    }
+}
+
+extension TestServer {
+    func services() async throws -> Services {
+        Services(repository: try SQLiteRepository(path: databasePath), secrets: try ServerSecrets.loadOrCreate(at: databasePath + ".key"),
+                 clock: { Date() }, limits: ServerLimits(), logger: .init(label: "test"), verifyPassword: { _, _ in false })
+    }
+}
