@@ -5,10 +5,17 @@ PREFIX ?= $(HOME)/.local
 # (30,000), and the runtime's start-up calls dladdr(), which walks that table: 0.4 ms a start.
 BUILD_FLAGS = -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker --no-export-dynamic
 
-.PHONY: build test install uninstall docs bench-token bench-server
+.PHONY: build serve test install uninstall docs bench-token bench-server
+
+BIN = $$(swift build $(BUILD_FLAGS) --show-bin-path)
 
 build:
 	swift build $(BUILD_FLAGS)
+
+# The server on its embedded SQLite, from the same release build `make install` uses, so following
+# the README builds everything once. ARGS="--port 9000" passes options to `serve`.
+serve: build
+	"$(BIN)/dev-infra-server" serve $(ARGS)
 
 test:
 	scripts/test.sh

@@ -1,10 +1,38 @@
 #!/usr/bin/env bash
-# The whole test suite: one debug build, every test target on it, and the generated-docs check.
-# Needs dbus, gnome-keyring and libsecret-tools installed (.ci/run installs them); each keyring
-# test starts its own private session bus and keyring, never touching yours.
+# The whole test suite, from a fresh Debian 12 machine with Swift:
+#   1. the Debian packages the tests need (scripts/install-test-deps.sh; sudo when not root),
+#   2. one debug build, every Swift test target on it (`swift test`),
+#   3. the generated man page, completions and embedded openapi.yaml are current,
+#   4. kill tests: the CLI and the server SIGKILLed mid-write, their files and database checked,
+#   5. contract fuzzing: schemathesis against the running server's /openapi.yaml,
+#   6. libFuzzer: each parser fuzzed briefly (a separate build under .build-fuzz).
+# Budgets are small and fixed here (CI runs this); scripts/contract-fuzz.sh, scripts/fuzz.sh and
+# Tests/kill/*.py take longer budgets when run by hand (see README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+step() { printf '\n==> %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
+
+step "packages"
+scripts/install-test-deps.sh
+
+step "build"
 swift build --build-tests
+
+step "swift test"
 swift test --skip-build
+
+step "generated docs"
 scripts/generate-docs.sh --check
+
+step "kill tests"
+python3 Tests/kill/cli_kill_test.py
+python3 Tests/kill/server_kill_test.py
+
+step "contract fuzzing"
+MAX_EXAMPLES=${MAX_EXAMPLES:-30} scripts/contract-fuzz.sh
+
+step "libFuzzer"
+scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+
+step "done"

@@ -17,6 +17,7 @@ extension CredentialStore {
     public func save(_ key: APIKey, profile: String, apiURL: String?, preference: StoragePreference) throws(CredentialStoreError) -> SaveOutcome {
         try Posix.ensureDirectory(paths.directory)
         return try Posix.withExclusiveLock(paths.lock) { () throws(CredentialStoreError) -> SaveOutcome in
+            Posix.removeLeftovers(in: paths.directory, of: ["config.yml", "credentials.yml"])
             var config = try loadConfig()
             var credentials = try loadCredentialsOrEmpty()
             let previous = try storage(of: profile, in: config)
@@ -27,7 +28,14 @@ extension CredentialStore {
             if preference != .file {
                 absence = try saveInKeyring(key, profile: profile, server: url ?? "", preference: preference)
             }
-            if preference != .file && absence == nil {
+            let storage: StorageKind = preference != .file && absence == nil ? .keyring : .file
+            // config.yml first: it holds no secret. A crash between the two writes then leaves, at
+            // worst, a profile whose server is known and whose key is the old one or none, never a
+            // new key with no server (which would belong to the built-in default address).
+            config.set("storage", to: storage.rawValue, of: profile)
+            config.set("api_url", to: url, of: profile)
+            try Posix.writeAtomically(try config.render(header: Self.configHeader), to: paths.config)
+            if storage == .keyring {
                 outcome = SaveOutcome(storage: .keyring, location: "Secret Service keyring (schema \(SecretServiceKeyring.schemaName))", notes: [])
                 if preference == .auto { outcome.notes.append("stored the key in the Secret Service keyring") }
                 if try credentials.field("api_key", of: profile) != nil {
@@ -45,9 +53,6 @@ extension CredentialStore {
                     }
                 }
             }
-            config.set("storage", to: outcome.storage.rawValue, of: profile)
-            config.set("api_url", to: url, of: profile)
-            try Posix.writeAtomically(try config.render(header: Self.configHeader), to: paths.config)
             return outcome
         }
     }
@@ -83,6 +88,7 @@ extension CredentialStore {
     private func remove(profiles select: ([String]) -> [String]) throws(CredentialStoreError) -> [String] {
         guard Posix.exists(paths.config) || Posix.exists(paths.credentials) else { return [] }
         return try Posix.withExclusiveLock(paths.lock) { () throws(CredentialStoreError) -> [String] in
+            Posix.removeLeftovers(in: paths.directory, of: ["config.yml", "credentials.yml"])
             var config = try loadConfig()
             var credentials = try loadCredentialsOrEmpty()
             let profiles = select(Array(Set(config.profileNames + credentials.profileNames)).sorted())

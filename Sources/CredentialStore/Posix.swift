@@ -77,6 +77,20 @@ enum Posix {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
+    /// Deletes the temp files (`NAME.tmp-XXXXXX`) of `names` in `folder` that a killed writer left.
+    /// Call only under the folder's exclusive lock: then no writer is alive to own one. They may
+    /// hold keys that no profile uses any more.
+    static func removeLeftovers(in folder: String, of names: [String]) {
+        guard let directory = opendir(folder) else { return }
+        defer { closedir(directory) }
+        var leftovers: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if names.contains(where: { name.hasPrefix($0 + ".tmp-") && name.count == $0.count + 11 }) { leftovers.append(name) }
+        }
+        for name in leftovers { unlink(folder + "/" + name) }
+    }
+
     /// Replaces `path` with `text` so that a reader sees the old file or the new one, never a mix:
     /// a 0600 temp file in the same folder, fsync, rename over the target, fsync the folder.
     static func writeAtomically(_ text: String, to path: String) throws(CredentialStoreError) {

@@ -65,6 +65,8 @@ struct Status: AsyncParsableCommand {
             case .environment: report.storage = try store.storage(of: profile)?.rawValue
             }
             if !offline {
+                // The key is sent only to the server it was stored for, as every other command does.
+                try store.checkDestination(of: resolution, to: server, profile: profile)
                 do {
                     (report.whoami, report.key) = try await session.api(key: resolution.key.rawValue) { api in
                         let me = try await api.whoami()

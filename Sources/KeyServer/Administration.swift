@@ -28,9 +28,9 @@ public struct Administration: Sendable {
         let now = clock()
         try await repository.insert(KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: "bootstrap admin key",
                                               ownerID: user.id, ownerName: user.name, team: nil, scopes: Scope.adminAll,
-                                              createdAt: now.wholeSeconds))
-        try await repository.append([AuditEvent(at: now, event: "key.created", actor: "operator", credential: "operator", keyID: key.keyID,
-                                               target: user.name, code: "bootstrap")])
+                                              createdAt: now.wholeSeconds),
+                                    audit: AuditEvent(at: now, event: "key.created", actor: "operator", credential: "operator", keyID: key.keyID,
+                                                      target: user.name, code: "bootstrap"))
         return key.rawValue
     }
 

@@ -11,24 +11,27 @@ public protocol KeyRepository: Sendable {
     func users() async throws -> [User]
     func adminExists() async throws -> Bool
 
-    func insert(_ key: KeyRecord) async throws
+    /// Inserts the key and its audit row in one transaction: no change without its record.
+    func insert(_ key: KeyRecord, audit: AuditEvent) async throws
     func key(id: String) async throws -> KeyRecord?
     /// The key and its owner in one read: the per-request path of authentication.
     func keyWithOwner(id: String) async throws -> (KeyRecord, User)?
     /// Keys in key-id order after `cursor`, at most `limit`; nil filters mean "any".
     func keys(ownerID: Int64?, team: String?, after cursor: String?, limit: Int) async throws -> [KeyRecord]
-    /// Marks the key revoked unless it already is; nil when there is no such key.
-    func revoke(id: String, at: Date, by: String, reason: String?) async throws -> KeyRecord?
+    /// Marks the key revoked unless it already is, with `audit` in the same transaction when it
+    /// was not; nil when there is no such key.
+    func revoke(id: String, at: Date, by: String, reason: String?, audit: AuditEvent) async throws -> KeyRecord?
     /// In one transaction: when `idempotency` names a record that exists, returns it and changes
     /// nothing; else marks `oldID` rotated to `new` only if it is still active at `now` (not
     /// revoked, expired or already rotated) and inserts `new` (and `idempotency`).
-    func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, now: Date, idempotency: IdempotencyRecord?) async throws -> RotationOutcome
+    func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, now: Date, idempotency: IdempotencyRecord?,
+                audit: AuditEvent) async throws -> RotationOutcome
     func recordUse(_ lastUsed: [String: Date]) async throws
 
     func idempotency(credential: String, key: String) async throws -> IdempotencyRecord?
     /// In one transaction: the existing record for the same credential and header, if any (and
     /// nothing is inserted), else nil once the key and the record are stored together.
-    func insert(_ key: KeyRecord, idempotency: IdempotencyRecord) async throws -> IdempotencyRecord?
+    func insert(_ key: KeyRecord, idempotency: IdempotencyRecord, audit: AuditEvent) async throws -> IdempotencyRecord?
     /// Forgets idempotency records (and their sealed keys) created before `date`.
     func pruneIdempotency(before date: Date) async throws
 

@@ -35,7 +35,6 @@ enum KeyRules {
 
     static func parseScopes(_ names: [String]) throws -> Set<Scope> {
         guard !names.isEmpty else { throw APIError.invalidRequest("field \"scopes\" must name at least one scope") }
-        guard names.count <= Scope.allCases.count * 4 else { throw APIError.invalidRequest("field \"scopes\" has too many entries") }
         return try Set(names.map { name in
             guard let scope = Scope(rawValue: name) else {
                 throw APIError.invalidRequest("unknown scope \"\(Limits.clip(name) ?? "")\"; known: \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")

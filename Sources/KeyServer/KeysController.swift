@@ -48,16 +48,16 @@ struct KeysController {
         let record = KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: name,
                                ownerID: principal.user.id, ownerName: principal.user.name, team: input.team, scopes: scopes,
                                createdAt: now.wholeSeconds, expiresAt: expiresAt?.wholeSeconds)
+        let audit = services.stamped(.init(at: now, event: "key.created", actor: principal.user.name, credential: principal.credential,
+                                           keyID: key.keyID, team: input.team), context)
         if let seal = try sealed(key, idempotencyKey, requestHash, principal, now) {
             // A parallel request with the same header won: answer with its key; ours was never stored.
-            if let winner = try await services.repository.insert(record, idempotency: seal) {
+            if let winner = try await services.repository.insert(record, idempotency: seal, audit: audit) {
                 return try await replay(winner, requestHash, principal, context)
             }
         } else {
-            try await services.repository.insert(record)
+            try await services.repository.insert(record, audit: audit)
         }
-        await services.audit(.init(at: now, event: "key.created", actor: principal.user.name, credential: principal.credential,
-                                   keyID: key.keyID, team: input.team), context)
         return try .json(CreatedKeyView(key: KeyView(record, now: now), apiKey: key.rawValue), status: .created)
     }
 
@@ -104,11 +104,12 @@ struct KeysController {
         let queried = try Limits.text(request.uri.queryParameters["reason"].map(String.init), field: "reason", max: Limits.maxReasonLength)
         let reason = try Limits.text(input.reason, field: "reason", max: Limits.maxReasonLength) ?? queried
         let now = services.clock()
-        guard let revoked = try await services.repository.revoke(id: record.keyID, at: now, by: principal.user.name, reason: reason) else {
+        let audit = services.stamped(.init(at: now, event: "key.revoked", actor: principal.user.name, credential: principal.credential,
+                                           keyID: record.keyID, team: record.team), context)
+        guard let revoked = try await services.repository.revoke(id: record.keyID, at: now, by: principal.user.name, reason: reason,
+                                                                 audit: audit) else {
             throw APIError.notFound("no key \(record.keyID)")
         }
-        await services.audit(.init(at: now, event: "key.revoked", actor: principal.user.name, credential: principal.credential,
-                                   keyID: record.keyID, team: record.team), context)
         return try .json(KeyView(revoked, now: now))
     }
 
@@ -144,8 +145,11 @@ struct KeysController {
         record.rotatedFrom = old.keyID
         record.rotatedTo = nil
         record.graceEndsAt = nil
+        let audit = services.stamped(.init(at: now, event: "key.rotated", actor: principal.user.name, credential: principal.credential,
+                                           keyID: old.keyID, target: key.keyID, team: old.team), context)
         let outcome = try await services.repository.rotate(oldID: old.keyID, to: record, graceEndsAt: now.addingTimeInterval(grace), now: now,
-                                                           idempotency: try sealed(key, idempotencyKey, requestHash, principal, now))
+                                                           idempotency: try sealed(key, idempotencyKey, requestHash, principal, now),
+                                                           audit: audit)
         switch outcome {
         case .rotated: break
         case .notActive:
@@ -154,8 +158,6 @@ struct KeysController {
         case .replay(let winner):
             return try await replay(winner, requestHash, principal, context)
         }
-        await services.audit(.init(at: now, event: "key.rotated", actor: principal.user.name, credential: principal.credential,
-                                   keyID: old.keyID, target: key.keyID, team: old.team), context)
         return try .json(CreatedKeyView(key: KeyView(record, now: now), apiKey: key.rawValue), status: .created)
     }
 

@@ -122,8 +122,11 @@ public final class SQLiteRepository: KeyRepository {
 
     static let keyColumns = "k.*, u.name AS owner_name"
 
-    public func insert(_ key: KeyRecord) async throws {
-        try await pool.write { db in try Self.insert(key, db) }
+    public func insert(_ key: KeyRecord, audit: AuditEvent) async throws {
+        try await pool.write { db in
+            try Self.insert(key, db)
+            try Self.append(audit, db)
+        }
     }
 
     static func insert(_ key: KeyRecord, _ db: Database) throws {
@@ -172,16 +175,18 @@ public final class SQLiteRepository: KeyRepository {
         }
     }
 
-    public func revoke(id: String, at: Date, by: String, reason: String?) async throws -> KeyRecord? {
+    public func revoke(id: String, at: Date, by: String, reason: String?, audit: AuditEvent) async throws -> KeyRecord? {
         try await pool.write { db in
             try db.execute(sql: "UPDATE api_keys SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE key_id = ? AND revoked_at IS NULL",
                            arguments: [Self.seconds(at), by, reason, id])
+            if db.changesCount == 1 { try Self.append(audit, db) }
             return try Row.fetchOne(db, sql: "SELECT \(Self.keyColumns) FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.key_id = ?",
                                     arguments: [id]).map(Self.keyRecord)
         }
     }
 
-    public func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, now: Date, idempotency: IdempotencyRecord?) async throws -> RotationOutcome {
+    public func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, now: Date, idempotency: IdempotencyRecord?,
+                       audit: AuditEvent) async throws -> RotationOutcome {
         try await pool.write { db in
             if let idempotency, let existing = try Self.idempotency(db, idempotency.credential, idempotency.idempotencyKey) {
                 return .replay(existing)
@@ -195,6 +200,7 @@ public final class SQLiteRepository: KeyRepository {
             guard db.changesCount == 1 else { return .notActive }
             try Self.insert(new, db)
             if let idempotency { try Self.insert(idempotency, db) }
+            try Self.append(audit, db)
             return .rotated
         }
     }
@@ -231,13 +237,14 @@ public final class SQLiteRepository: KeyRepository {
         }
     }
 
-    public func insert(_ key: KeyRecord, idempotency record: IdempotencyRecord) async throws -> IdempotencyRecord? {
+    public func insert(_ key: KeyRecord, idempotency record: IdempotencyRecord, audit: AuditEvent) async throws -> IdempotencyRecord? {
         try await pool.write { db in
             // One writer at a time: of concurrent requests with one header, the first stores its
             // key and the others find its record here, in the same transaction as their insert.
             if let existing = try Self.idempotency(db, record.credential, record.idempotencyKey) { return existing }
             try Self.insert(key, db)
             try Self.insert(record, db)
+            try Self.append(audit, db)
             return nil
         }
     }
@@ -261,14 +268,16 @@ public final class SQLiteRepository: KeyRepository {
     public func append(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
         try await pool.write { db in
-            for e in events {
-                try db.execute(sql: """
-                    INSERT INTO audit (at, event, actor, credential, key_id, target, team, code, client, request_id, count)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [e.at.epochSeconds, e.event, e.actor, e.credential, e.keyID, e.target, e.team, e.code, e.client,
-                                     e.requestID, e.count])
-            }
+            for event in events { try Self.append(event, db) }
         }
+    }
+
+    static func append(_ e: AuditEvent, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO audit (at, event, actor, credential, key_id, target, team, code, client, request_id, count)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [e.at.epochSeconds, e.event, e.actor, e.credential, e.keyID, e.target, e.team, e.code, e.client,
+                             e.requestID, e.count])
     }
 
     public func audit(keyID: String?, actor: String?, event: String?, after cursor: Int64?, limit: Int) async throws -> [AuditEvent] {

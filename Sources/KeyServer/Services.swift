@@ -39,12 +39,17 @@ public struct Services: Sendable {
         authenticator = Authenticator(repository: repository, jwt: JWTSigner(secrets: secrets), clock: clock)
     }
 
-    /// Audits a change now, with the request's client address and id.
-    func audit(_ event: AuditEvent, _ context: ServerContext) async {
+    /// The event with the request's client address and id: what a change stores with itself.
+    func stamped(_ event: AuditEvent, _ context: ServerContext) -> AuditEvent {
         var event = event
         event.client = context.client
         event.requestID = context.requestID
-        do { try await repository.append([event]) } catch {
+        return event
+    }
+
+    /// Audits what is not a change of stored state (a sign-in, a replay) on its own.
+    func audit(_ event: AuditEvent, _ context: ServerContext) async {
+        do { try await repository.append([stamped(event, context)]) } catch {
             logger.error("audit write failed", metadata: ["event": .string(event.event)])
         }
     }

@@ -18,6 +18,30 @@ struct FileSafetyTests {
         #expect(!(folder.read("config/dev-infra/config.yml") ?? "").contains(key.secret), "config.yml never holds a secret")
     }
 
+    /// What a killed writer leaves (a temp file that may hold a key) is removed by the next save,
+    /// under the lock; a file that merely looks alike is not.
+    @Test func tempFilesOfAKilledWriterAreRemovedByTheNextSave() throws {
+        _ = try store().save(key, profile: "default", apiURL: nil, preference: .file)
+        let stale = APIKey.generate()
+        try folder.write("config/dev-infra/credentials.yml.tmp-Ab12Cd", "profiles:\n  x:\n    api_key: \(stale.rawValue)\n", mode: 0o600)
+        try folder.write("config/dev-infra/config.yml.tmp-Zz99Yy", "profiles: {}\n", mode: 0o600)
+        try folder.write("config/dev-infra/notes.tmp-Ab12Cd", "mine", mode: 0o600)
+        _ = try store().save(APIKey.generate(), profile: "other", apiURL: nil, preference: .file)
+        #expect(folder.read("config/dev-infra/credentials.yml.tmp-Ab12Cd") == nil)
+        #expect(folder.read("config/dev-infra/config.yml.tmp-Zz99Yy") == nil)
+        #expect(folder.read("config/dev-infra/notes.tmp-Ab12Cd") == "mine")
+        #expect(try store().resolve(profile: "default").key == key)
+    }
+
+    /// config.yml is written first: it holds no secret, and a crash between the two writes must
+    /// not leave a key without its server.
+    @Test func configIsWrittenBeforeTheKey() throws {
+        _ = try store().save(key, profile: "default", apiURL: "https://keys.example.com", preference: .file)
+        let config = try #require(folder.modificationTime("config/dev-infra/config.yml"))
+        let credentials = try #require(folder.modificationTime("config/dev-infra/credentials.yml"))
+        #expect(config <= credentials)
+    }
+
     @Test(arguments: [0o644, 0o640, 0o604, 0o660])
     func tooOpenCredentialsAreRefusedAndUntouched(mode: Int) throws {
         let text = "profiles:\n  default:\n    api_key: \(key.rawValue)\n"

@@ -24,6 +24,10 @@ final class TempFolder {
         (try? Data(contentsOf: URL(fileURLWithPath: file(relative)))).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    func modificationTime(_ relative: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: file(relative)))?[.modificationDate] as? Date
+    }
+
     func mode(_ relative: String) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: file(relative)))?[.posixPermissions] as? Int) ?? -1
     }
