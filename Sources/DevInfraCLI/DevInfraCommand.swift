@@ -18,8 +18,12 @@ public struct DevInfraCommand: AsyncParsableCommand {
           2. the profile's entry in the Secret Service keyring, when the profile stores its key there;
           3. the profile's entry in $XDG_CONFIG_HOME/dev-infra/credentials.yml (default ~/.config).
 
-        DEV_INFRA_API_URL overrides the profile's server URL; DEV_INFRA_PROFILE picks the profile;
-        DEV_INFRA_KEYRING_TIMEOUT bounds every keyring call (seconds, default 2).
+        DEV_INFRA_API_URL overrides the profile's server URL (a stored key is never sent to a server
+        other than its profile's: with another URL, give the key in DEV_INFRA_API_KEY too);
+        DEV_INFRA_PROFILE picks the profile; DEV_INFRA_KEYRING_TIMEOUT bounds every keyring call
+        (seconds, default 2); DEV_INFRA_HTTP_TIMEOUT bounds a request (seconds, at most 3600).
+        Certificates are always verified against the system's store; DEV_INFRA_CA_CERT (or the
+        profile's ca_cert in config.yml) names a private CA's PEM certificate to trust as well.
 
         Exit status:
         \(ExitStatus.allCases.map { "  \(String($0.rawValue).leftAligned(to: 4))\($0.summary)" }.joined(separator: "\n"))
