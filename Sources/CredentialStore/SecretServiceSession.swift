@@ -72,6 +72,7 @@ struct SecretServiceSession {
     private func string(at index: Int, of variant: GLib.Variant?) -> String {
         let child = glib.childValue(variant, index)
         defer { glib.variantUnref(child) }
-        return String(cString: glib.getString(child, nil)!)
+        // GIO checked the reply's type, so this is a string; still, a null is an empty answer, not a trap.
+        return glib.getString(child, nil).map { String(cString: $0) } ?? ""
     }
 }

@@ -52,7 +52,7 @@ struct List: AsyncParsableCommand {
         var byResource: [(String, String)] = []
         for scope in scopes.sorted() {
             let parts = scope.split(separator: ":")
-            let resource = String(parts[0])
+            let resource = parts.first.map(String.init) ?? scope
             let access = parts.count > 1 ? String(parts[1].prefix(1)) : ""
             if let index = byResource.firstIndex(where: { $0.0 == resource }) { byResource[index].1 += access } else { byResource.append((resource, access)) }
         }

@@ -71,8 +71,9 @@ public func buildApplication(_ configuration: ServerConfiguration) async throws 
     let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(timeout: readTimeout)],
                                                              idleTimeout: .seconds(configuration.idleTimeout.components.seconds)))
     var server = http1
+    let ratio = configuration.rejectionFlushInterval / max(configuration.usageFlushInterval, .milliseconds(1))
     var background: [any Service] = [UsageFlusher(services: services, interval: configuration.usageFlushInterval,
-                                                  rejectionsEvery: max(1, Int(configuration.rejectionFlushInterval / configuration.usageFlushInterval)),
+                                                  rejectionsEvery: ratio.isFinite ? max(1, Int(min(ratio, 1e6))) : 1,
                                                   onFlush: configuration.onFlush)]
     if let tls = configuration.tls {
         let certificates = try CertificateStore(certificatePath: tls.certificate, keyPath: tls.key)
