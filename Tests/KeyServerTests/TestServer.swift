@@ -117,6 +117,29 @@ struct API: Sendable {
         return Reply(status: Int(response.status.code), headers: response.headers, text: String(buffer: response.body))
     }
 
+    /// `count` requests at once, each on a connection of its own, so that the server really runs
+    /// them side by side (the test client sends one request at a time on its one connection).
+    func parallel(_ count: Int, _ method: HTTPRequest.Method, _ path: String, key: String, body: String? = nil,
+                  headers: HTTPFields = [:]) async throws -> [Reply] {
+        guard let port = client.port else { return [] }
+        return try await withThrowingTaskGroup(of: Reply.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    try await TestClient.withClient(host: "127.0.0.1", port: port) { connection in
+                        var fields = headers
+                        fields[.authorization] = "Bearer \(key)"
+                        if body != nil { fields[.contentType] = "application/json" }
+                        let response = try await connection.execute(.init(path, method: method, authority: "127.0.0.1", headers: fields,
+                                                                          body: body.map { ByteBuffer(string: $0) }))
+                        return Reply(status: Int(response.status.code), headers: response.headers,
+                                     text: String(buffer: response.body ?? ByteBuffer()))
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
     /// Creates a key and returns the raw key.
     func createKey(_ key: String, name: String = "k", scopes: [String], team: String? = nil, expiresIn: Int? = nil) async throws -> Reply {
         var fields = ["\"name\": \"\(name)\"", "\"scopes\": [\(scopes.map { "\"\($0)\"" }.joined(separator: ","))]"]

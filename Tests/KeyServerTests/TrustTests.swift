@@ -70,19 +70,30 @@ import Testing
         }
     }
 
+    @Test func aReplayedRotationIsRefusedOnceTheCallerIsInItsGrace() async throws {
+        let server = TestServer()
+        let adminKey = try await server.seed()
+        try await server.run { api in
+            let key = try #require(try await api.createKey(adminKey, name: "ops", scopes: ["keys:read", "keys:write"])["api_key"] as? String)
+            let target = try #require(try await api.createKey(adminKey, name: "target", scopes: ["keys:read"])["api_key"] as? String)
+            let targetID = try APIKey.parse(target).keyID
+            let header: HTTPFields = [.init("Idempotency-Key")!: "rotate-once"]
+            #expect(try await api.call(.post, "/v1/keys/\(targetID)/rotate", key: key, body: "{}", headers: header).status == 201)
+            #expect(try await api.call(.post, "/v1/keys/\(try APIKey.parse(key).keyID)/rotate", key: adminKey,
+                                       body: #"{"grace_seconds":600}"#).status == 201)
+            // The rotation minted a key with no expiry: a caller whose own key now stops in ten
+            // minutes must not be handed it again.
+            let replay = try await api.call(.post, "/v1/keys/\(targetID)/rotate", key: key, body: "{}", headers: header)
+            #expect(replay.status == 403 && replay.code == "expiry_exceeds_credential", "\(replay.text)")
+        }
+    }
+
     @Test func concurrentCreatesWithOneIdempotencyKeyAllGetTheOneKey() async throws {
         let server = TestServer()
         let adminKey = try await server.seed()
         try await server.run { api in
-            let replies = try await withThrowingTaskGroup(of: API.Reply.self) { group in
-                for _ in 0..<8 {
-                    group.addTask {
-                        try await api.call(.post, "/v1/keys", key: adminKey, body: #"{"name":"once","scopes":["keys:read"]}"#,
-                                           headers: [.init("Idempotency-Key")!: "race"])
-                    }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
+            let replies = try await api.parallel(8, .post, "/v1/keys", key: adminKey, body: #"{"name":"once","scopes":["keys:read"]}"#,
+                                                 headers: [.init("Idempotency-Key")!: "race"])
             #expect(replies.allSatisfy { $0.status == 201 }, "\(replies.map(\.text))")
             #expect(Set(replies.compactMap { $0["api_key"] as? String }).count == 1)
             let list = try await api.call(.get, "/v1/keys?all=true", key: adminKey)
@@ -127,10 +138,7 @@ import Testing
         try await server.run { api in
             let key = try #require(try await api.createKey(adminKey, name: "hot", scopes: ["keys:read"])["api_key"] as? String)
             let id = try APIKey.parse(key).keyID
-            let replies = try await withThrowingTaskGroup(of: API.Reply.self) { group in
-                for _ in 0..<6 { group.addTask { try await api.call(.post, "/v1/keys/\(id)/rotate", key: adminKey) } }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
+            let replies = try await api.parallel(6, .post, "/v1/keys/\(id)/rotate", key: adminKey)
             #expect(replies.filter { $0.status == 201 }.count == 1, "\(replies.map(\.text))")
             #expect(replies.filter { $0.status == 409 && $0.code == "key_not_active" }.count == 5)
             let list = try await api.call(.get, "/v1/keys?all=true", key: adminKey)
@@ -145,9 +153,9 @@ import Testing
             for _ in 0..<12 {
                 let key = try #require(try await api.createKey(adminKey, name: "r", scopes: ["keys:read"])["api_key"] as? String)
                 let id = try APIKey.parse(key).keyID
-                async let rotation = api.call(.post, "/v1/keys/\(id)/rotate", key: adminKey)
-                async let revocation = api.call(.delete, "/v1/keys/\(id)", key: adminKey)
-                let (rotated, revoked) = try await (rotation, revocation)
+                async let rotation = api.parallel(1, .post, "/v1/keys/\(id)/rotate", key: adminKey)
+                async let revocation = api.parallel(1, .delete, "/v1/keys/\(id)", key: adminKey)
+                let (rotated, revoked) = try await (rotation[0], revocation[0])
                 #expect(revoked.status == 200)
                 // The revocation's answer shows the row as it committed it. Revoked first: the
                 // rotation must have lost. Rotated first: a revocation of a key in grace is allowed.
