@@ -32,6 +32,9 @@ struct Exec: ParsableCommand {
         let resolution = try store.resolve(profile: profile)
         resolution.warnings.forEach(context.note)
         let server = try store.server(profile: profile)
+        // The child gets the key in its environment, where it may go anywhere DEV_INFRA_API_URL
+        // says: a stored key must not leave for a server other than its profile's this way either.
+        try store.checkDestination(of: resolution, to: server, profile: profile)
         setenv(CredentialStore.keyVariable, resolution.key.rawValue, 1)
         setenv(CredentialStore.urlVariable, server.url, 1)
         unsetenv(CredentialStore.keyFileVariable)

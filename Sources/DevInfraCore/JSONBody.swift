@@ -24,7 +24,7 @@ public enum JSONBody {
             throw JSONBodyError(message: "the body must be a JSON object")
         }
         if let unknown = fields.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw JSONBodyError(message: "unknown field \"\(unknown)\"; allowed: \(allowed.sorted().joined(separator: ", "))")
+            throw JSONBodyError(message: "unknown field \"\(unknown.prefix(64))\"; allowed: \(allowed.sorted().joined(separator: ", "))")
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)

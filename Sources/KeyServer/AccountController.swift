@@ -28,9 +28,10 @@ struct AccountController {
         guard input.password.utf8.count <= 1024 else { throw APIError.invalidRequest("field \"password\" is longer than 1024 bytes") }
         let now = services.clock()
         let nameBucket = Data(SHA256.hash(data: Data(input.username.utf8))).base64EncodedString()
-        let waits = [services.signInByClient.take(context.client ?? "unknown", now: now), services.signInByName.take(nameBucket, now: now)]
-        if let wait = waits.compactMap({ $0 }).max() {
-            services.reject(.init(at: now, event: "login.throttled", actor: input.username, code: ReasonCode.rateLimited.rawValue), context)
+        // The name's bucket is charged only once the address's admits the attempt: a throttled
+        // address cannot go on draining other people's names. Throttled rows name the address only.
+        if let wait = services.signInByClient.take(context.client ?? "unknown", now: now) ?? services.signInByName.take(nameBucket, now: now) {
+            services.reject(.init(at: now, event: "login.throttled", code: ReasonCode.rateLimited.rawValue), context)
             throw AuthMiddleware.tooMany("too many sign-in attempts", wait)
         }
         let user = try await services.repository.user(named: input.username)
@@ -91,6 +92,7 @@ struct AuditAndProjectsController {
         }
         try await services.rejections.flush(to: services.repository)
         let items = try await services.repository.audit(keyID: q["key_id"].map(String.init), actor: q["actor"].map(String.init),
+                                                        credential: q["credential"].map(String.init),
                                                         event: q["event"].map(String.init), after: cursor, limit: limit)
         return try .json(AuditPage(items: items, nextCursor: items.count == limit ? items.last?.id.map(String.init) : nil))
     }

@@ -36,7 +36,7 @@ public protocol KeyRepository: Sendable {
     func pruneIdempotency(before date: Date) async throws
 
     func append(_ events: [AuditEvent]) async throws
-    func audit(keyID: String?, actor: String?, event: String?, after cursor: Int64?, limit: Int) async throws -> [AuditEvent]
+    func audit(keyID: String?, actor: String?, credential: String?, event: String?, after cursor: Int64?, limit: Int) async throws -> [AuditEvent]
     /// How many audit rows there are: the test that unauthenticated load cannot grow the database.
     func auditCount() async throws -> Int
 

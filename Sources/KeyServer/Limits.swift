@@ -27,6 +27,7 @@ enum Limits {
         guard !trimmed.isEmpty, text.unicodeScalars.count <= max else {
             throw APIError.invalidRequest("field \"\(field)\" must be 1 to \(max) characters, not blank")
         }
+        try printable(trimmed, field: field)
         return trimmed
     }
 
@@ -34,7 +35,21 @@ enum Limits {
     static func text(_ text: String?, field: String, max: Int) throws -> String? {
         guard let text else { return nil }
         guard text.unicodeScalars.count <= max else { throw APIError.invalidRequest("\(field) must be at most \(max) characters") }
+        try printable(text, field: field)
         return text
+    }
+
+    /// No control characters, and none of the invisible ones that reorder or hide text (bidi
+    /// overrides, zero-width marks): names and reasons are printed on an admin's terminal by
+    /// `dev-infra list` and `show`. `openapi.yaml` states the same set as a pattern.
+    static func printable(_ text: String, field: String) throws {
+        let refused = text.unicodeScalars.contains { scalar in
+            switch scalar.value {
+            case 0x00...0x1F, 0x7F...0x9F, 0x061C, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F, 0xFEFF: true
+            default: false
+            }
+        }
+        if refused { throw APIError.invalidRequest("field \"\(field)\" must not hold control or invisible formatting characters") }
     }
 
     /// At most `max` characters, with an ellipsis when cut: for audit fields a client controls.

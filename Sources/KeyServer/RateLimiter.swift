@@ -11,6 +11,9 @@ final class RateLimiter: Sendable {
     let burst: Double
     let capacity: Int
     private let buckets = NIOLockedValueBox<[String: (tokens: Double, at: Date)]>([:])
+    /// When the full table was last swept: at most one sweep a second, so a flood of new names
+    /// cannot make every request scan the whole table.
+    private let lastSweep = NIOLockedValueBox<Date>(.distantPast)
 
     init(perSecond: Double, burst: Double, capacity: Int = 100_000) {
         self.perSecond = perSecond
@@ -49,7 +52,12 @@ final class RateLimiter: Sendable {
 
     private func admit(_ buckets: inout [String: (tokens: Double, at: Date)], _ now: Date) -> (tokens: Double, at: Date)? {
         if buckets.count >= capacity {
-            buckets = buckets.filter { $0.value.tokens + max(0, now.timeIntervalSince($0.value.at)) * perSecond < burst }
+            let sweep = lastSweep.withLockedValue { last in
+                guard now.timeIntervalSince(last) >= 1 else { return false }
+                last = now
+                return true
+            }
+            if sweep { buckets = buckets.filter { $0.value.tokens + max(0, now.timeIntervalSince($0.value.at)) * perSecond < burst } }
             guard buckets.count < capacity else { return nil }
         }
         return (burst, now)

@@ -280,11 +280,11 @@ public final class SQLiteRepository: KeyRepository {
                              e.requestID, e.count])
     }
 
-    public func audit(keyID: String?, actor: String?, event: String?, after cursor: Int64?, limit: Int) async throws -> [AuditEvent] {
+    public func audit(keyID: String?, actor: String?, credential: String?, event: String?, after cursor: Int64?, limit: Int) async throws -> [AuditEvent] {
         try await pool.read { db in
             var conditions = ["id > ?"]
             var arguments: [(any DatabaseValueConvertible)?] = [cursor ?? 0]
-            for (column, value) in [("key_id", keyID), ("actor", actor), ("event", event)] {
+            for (column, value) in [("key_id", keyID), ("actor", actor), ("credential", credential), ("event", event)] {
                 if let value { conditions.append("\(column) = ?"); arguments.append(value) }
             }
             arguments.append(limit)

@@ -50,6 +50,8 @@ import Testing
             #expect(list.status == 3, "\(list.stderr)")
             #expect(list.stderr.contains("[credential_server_mismatch]"))
             #expect(list.stderr.contains("was not sent"))
+            let exec = try sandbox.devInfra(["exec", "--", "/usr/bin/env"], extra: ["DEV_INFRA_API_URL": url])
+            #expect(exec.status == 3 && !exec.stdout.contains(key), "exec does not hand the key to a child bound elsewhere")
             let status = try sandbox.devInfra(["status"], extra: ["DEV_INFRA_API_URL": url])
             #expect(status.stderr.contains("[credential_server_mismatch]"), "status does not send it either: \(status.stderr)")
             // A key from the environment goes where the environment says.

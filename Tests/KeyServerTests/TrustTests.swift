@@ -25,6 +25,37 @@ import Testing
         }
     }
 
+    @Test func namesAndReasonsWithControlOrInvisibleCharactersAreRefused() async throws {
+        let server = TestServer()
+        let adminKey = try await server.seed()
+        try await server.run { api in
+            for name in [#"a\u001b[2Jb"#, #"x\u202ey"#, #"\t"#, #"zero\u200bwidth"#, #"bell\u0007"#] {
+                let reply = try await api.call(.post, "/v1/keys", key: adminKey, body: #"{"name":"\#(name)","scopes":["keys:read"]}"#)
+                #expect(reply.status == 400 && reply.code == "invalid_request", "name \(name): \(reply.text)")
+            }
+            let ok = try await api.call(.post, "/v1/keys", key: adminKey, body: #"{"name":"  café déploiement  ","scopes":["keys:read"]}"#)
+            #expect(ok.status == 201 && (ok["key"] as? [String: Any])?["name"] as? String == "café déploiement")
+            #expect(ok.headers[.cacheControl] == "no-store", "an answer holding a key is not cached")
+            let id = try #require((ok["key"] as? [String: Any])?["id"] as? String)
+            let revoke = try await api.call(.delete, "/v1/keys/\(id)", key: adminKey, body: #"{"reason":"leaked\u001b]0;pwned\u0007"}"#)
+            #expect(revoke.status == 400)
+        }
+    }
+
+    @Test func theAuditFiltersByTheActingCredential() async throws {
+        let server = TestServer()
+        let adminKey = try await server.seed()
+        try await server.run { api in
+            let key = try #require(try await api.createKey(adminKey, name: "leaky", scopes: ["keys:read", "keys:write"])["api_key"] as? String)
+            let keyID = try APIKey.parse(key).keyID
+            _ = try await api.createKey(key, name: "minted-by-leaky", scopes: ["keys:read"])
+            _ = try await api.createKey(adminKey, name: "minted-by-admin", scopes: ["keys:read"])
+            let audit = try await api.call(.get, "/v1/audit?credential=\(keyID)", key: adminKey)
+            #expect(audit.items.count == 1)
+            #expect(audit.items.allSatisfy { $0["credential"] as? String == keyID })
+        }
+    }
+
     @Test func aReplayedCreateIsKeyedByTheCredentialAndRecheckedAndAudited() async throws {
         let server = TestServer()
         let adminKey = try await server.seed()

@@ -35,6 +35,23 @@ import Testing
         }
     }
 
+    /// A throttled address trying ever new names leaves one counted row, not a row per name.
+    @Test func throttledSignInsAreCountedPerAddressNotPerName() async throws {
+        let server = TestServer()
+        server.limits.signInBurst = 2
+        let adminKey = try await server.seed()
+        try await server.run { api in
+            for index in 0..<52 {
+                _ = try await api.call(.post, "/v1/auth/token", body: #"{"username":"name-\#(index)","password":"guess-guess"}"#)
+            }
+            #expect(server.passwordChecks.withLockedValue { $0.count } == 2)
+            let audit = try await api.call(.get, "/v1/audit?event=login.throttled", key: adminKey)
+            #expect(audit.items.count == 1)
+            #expect(audit.items.first?["count"] as? Int == 50)
+            #expect(audit.items.first?["actor"] == nil)
+        }
+    }
+
     @Test func anUnknownUserCostsOneBcryptLikeAKnownOne() async throws {
         let server = TestServer()
         _ = try await server.seed()

@@ -72,9 +72,11 @@ final class ServerProcess: @unchecked Sendable {
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
     /// A blocking HTTP request: (status, body).
-    func request(_ method: String, _ path: String, key: String? = nil, body: String? = nil) throws -> (Int, [String: Any]) {
+    func request(_ method: String, _ path: String, key: String? = nil, body: String? = nil,
+                 headers: [String: String] = [:]) throws -> (Int, [String: Any]) {
         var request = URLRequest(url: URL(string: url + path)!)
         request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpBody = Data(body.utf8)
