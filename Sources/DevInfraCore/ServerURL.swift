@@ -21,6 +21,8 @@ public enum ServerURL {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased() else { return problem("it is not a valid URL") }
         if url.user != nil || url.password != nil { return problem("credentials do not belong in the URL") }
         guard let host = url.host.map(unbracketed), !host.isEmpty else { return problem("it has no host") }
+        if let port = url.port, !(1...65535).contains(port) { return problem("the port must be 1 to 65535") }
+        if url.query != nil || url.fragment != nil { return problem("a server URL has no query (?) or fragment (#)") }
         switch scheme {
         case "https": break
         case "http":

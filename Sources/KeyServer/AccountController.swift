@@ -30,13 +30,18 @@ struct AccountController {
         let nameBucket = Data(SHA256.hash(data: Data(input.username.utf8))).base64EncodedString()
         // The name's bucket is charged only once the address's admits the attempt: a throttled
         // address cannot go on draining other people's names. Throttled rows name the address only.
-        if let wait = services.signInByClient.take(context.client ?? "unknown", now: now) ?? services.signInByName.take(nameBucket, now: now) {
+        if let wait = services.signInByClient.take(ClientAddress.bucket(context.client), now: now) ?? services.signInByName.take(nameBucket, now: now) {
             services.reject(.init(at: now, event: "login.throttled", code: ReasonCode.rateLimited.rawValue), context)
             throw AuthMiddleware.tooMany("too many sign-in attempts", wait)
         }
         let user = try await services.repository.user(named: input.username)
         let hash = user?.passwordHash
         let verify = services.verifyPassword
+        guard services.passwordChecks.enter() else {
+            services.reject(.init(at: now, event: "login.throttled", code: ReasonCode.rateLimited.rawValue), context)
+            throw AuthMiddleware.tooMany("the server is busy checking other sign-ins", 1)
+        }
+        defer { services.passwordChecks.leave() }
         // bcrypt is slow on purpose; off the event loop.
         let valid = try await NIOThreadPool.singleton.runIfActive {
             let matches = verify(input.password, hash ?? Self.dummyHash)

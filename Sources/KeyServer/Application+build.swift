@@ -148,6 +148,10 @@ struct UsageFlusher: Service {
             try await services.usage.flush(to: services.repository)
             if rejections { try await services.rejections.flush(to: services.repository) }
             try await services.repository.pruneIdempotency(before: services.clock().addingTimeInterval(-Self.idempotencyWindow))
+            if rejections {
+                try await services.repository.pruneAudit(events: RejectionLog.events,
+                                                         before: services.clock().addingTimeInterval(-RejectionLog.retention))
+            }
         } catch {
             services.logger.error("flush failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
         }

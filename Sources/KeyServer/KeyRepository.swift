@@ -37,6 +37,8 @@ public protocol KeyRepository: Sendable {
 
     func append(_ events: [AuditEvent]) async throws
     func audit(keyID: String?, actor: String?, credential: String?, event: String?, after cursor: Int64?, limit: Int) async throws -> [AuditEvent]
+    /// Forgets audit rows of `events` (counted refusals, never changes) older than `date`.
+    func pruneAudit(events: [String], before date: Date) async throws
     /// How many audit rows there are: the test that unauthenticated load cannot grow the database.
     func auditCount() async throws -> Int
 

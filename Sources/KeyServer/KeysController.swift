@@ -134,7 +134,9 @@ struct KeysController {
         let now = services.clock()
         guard old.state(at: now) == .active else { throw Self.notActive(old, now) }
         let expiresAt = old.expiresAt.map { now.addingTimeInterval($0.timeIntervalSince(old.createdAt)).wholeSeconds }
-        try KeyRules.checkLifetime(expiresAt, principal)
+        // A key rotating itself is renewed for the lifetime it had (`dev-infra rotate` of a CI key
+        // with an expiry); rotating another key may not outlive the caller.
+        if principal.keyID != old.keyID { try KeyRules.checkLifetime(expiresAt, principal) }
         let key = APIKey.generate()
         var record = old
         record.keyID = key.keyID
@@ -190,13 +192,15 @@ struct KeysController {
             throw APIError.notFound("the key this Idempotency-Key minted is not visible to this credential")
         }
         try KeyRules.checkGrant(scopes: record.scopes, team: record.team, principal)
-        try KeyRules.checkLifetime(record.expiresAt, principal)
+        // The successor of the caller's own rotation is the caller renewed, whatever its grace.
+        if record.rotatedFrom == nil || record.rotatedFrom != principal.keyID { try KeyRules.checkLifetime(record.expiresAt, principal) }
         guard let raw = try? services.secrets.unseal(previous.sealedKey) else {
             throw APIError(.idempotencyConflict, "the earlier answer to this Idempotency-Key cannot be replayed; send a new one")
         }
         let now = services.clock()
-        await services.audit(.init(at: now, event: "key.replayed", actor: principal.user.name, credential: principal.credential,
-                                   keyID: record.keyID, team: record.team), context)
+        // Counted like rejections: a client retrying in a loop adds one row a flush, not one a retry.
+        services.reject(.init(at: now, event: "key.replayed", actor: principal.user.name, credential: principal.credential,
+                              keyID: record.keyID, team: record.team), context)
         var response = try Response.json(CreatedKeyView(key: KeyView(record, now: now), apiKey: raw), status: .created)
         response.headers[.idempotentReplay] = "true"
         return response

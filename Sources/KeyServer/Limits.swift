@@ -53,9 +53,15 @@ enum Limits {
     }
 
     /// At most `max` characters, with an ellipsis when cut: for audit fields a client controls.
+    /// Counted in Unicode scalars, so one grapheme with 30,000 combining marks is 30,000, not 1;
+    /// control characters become `?`.
     static func clip(_ text: String?, _ max: Int = maxAuditText) -> String? {
-        guard let text, text.count > max else { return text }
-        return String(text.prefix(max - 1)) + "…"
+        guard let text else { return nil }
+        var scalars = String.UnicodeScalarView(text.unicodeScalars.prefix(text.unicodeScalars.count > max ? max - 1 : max).map {
+            $0.properties.generalCategory == .control || $0.properties.generalCategory == .format ? "?" : $0
+        })
+        if text.unicodeScalars.count > max { scalars.append("…") }
+        return String(scalars)
     }
 }
 

@@ -8,26 +8,27 @@ import NIOCore
 /// Authenticates every request under `/v1` (but the sign-in), applies the rate limits, records
 /// key use, and counts every rejection for the audit. One middleware, shared by every protected route.
 ///
-/// A client address whose credentials keep being refused is answered 429 before any database
-/// read, until its refusal bucket refills: guessing keys costs the guesser, not the server.
+/// A client address whose credentials keep being refused gets 429 instead of its 401s until its
+/// refusal bucket refills, so a guesser learns nothing more and is slowed; a valid credential
+/// from the same address (a shared NAT, a proxy, a CI runner) is still served. A malformed key is
+/// refused without a database read; a refusal is counted, never written one row at a time.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let services: Services
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         var context = context
-        let client = context.client ?? "unknown"
-        if let wait = services.refusals.exhausted(client, now: services.clock()) {
-            let error = Self.tooMany("too many refused credentials from this address", wait)
-            services.reject(.init(at: services.clock(), event: "request.throttled", code: error.code), context)
-            throw error
-        }
         let principal: Principal
         do {
             principal = try await services.authenticator.principal(for: request)
         } catch let error as APIError {
-            _ = services.refusals.take(client, now: services.clock())
-            services.reject(.init(at: services.clock(), event: "request.rejected", keyID: Self.claimedKeyID(request), code: error.code), context)
+            let now = services.clock()
+            if let wait = services.refusals.take(ClientAddress.bucket(context.client), now: now) {
+                let throttled = Self.tooMany("too many refused credentials from this address", wait)
+                services.reject(.init(at: now, event: "request.throttled", code: throttled.code), context)
+                throw throttled
+            }
+            services.reject(.init(at: now, event: "request.rejected", keyID: Self.claimedKeyID(request), code: error.code), context)
             throw error
         }
         let now = services.clock()

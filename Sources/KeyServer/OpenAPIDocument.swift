@@ -152,7 +152,7 @@ paths:
         revoking a revoked key answers the same. The reason comes from the body or, without one,
         from the query; a null reason is no reason.
       parameters:
-        - {name: reason, in: query, schema: {type: string, maxLength: 500}}
+        - {name: reason, in: query, schema: {type: string, maxLength: 500, pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*$"}}
       requestBody:
         content:
           application/json:
@@ -160,7 +160,7 @@ paths:
               type: object
               additionalProperties: false
               properties:
-                reason: {type: [string, "null"], maxLength: 500}
+                reason: {type: [string, "null"], maxLength: 500, pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*$"}
       responses:
         "200":
           description: The revoked key.
@@ -260,7 +260,7 @@ paths:
               additionalProperties: false
               required: [name]
               properties:
-                name: {type: string, minLength: 1, maxLength: 100}
+                name: {type: string, minLength: 1, maxLength: 100, pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u061c\\u1680\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u206f\\u3000\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*$"}
       responses:
         "201":
           description: The new project.
@@ -331,10 +331,10 @@ components:
           type: string
           minLength: 1
           maxLength: 100
-          # Not blank: at least one character other than tab, LF, VT, FF, CR, U+0085 and the Unicode
-          # space, line and paragraph separators (the whitespace the server trims).
-          pattern: "[^\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
-          description: Leading and trailing whitespace is trimmed; a blank name is refused.
+          # Not blank (a character other than the whitespace the server trims), and no control or
+          # invisible formatting characters (bidi overrides, zero-width marks): Limits.printable.
+          pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u061c\\u1680\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u206f\\u3000\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*$"
+          description: Leading and trailing whitespace is trimmed; a blank name, or one with control or invisible formatting characters, is refused.
         scopes: {type: array, minItems: 1, items: {$ref: "#/components/schemas/Scope"}}
         team: {type: [string, "null"]}
         expires_in: {type: [integer, "null"], minimum: 1, maximum: 315360000,

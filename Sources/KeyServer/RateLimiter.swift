@@ -71,6 +71,24 @@ final class RateLimiter: Sendable {
     var count: Int { buckets.withLockedValue { $0.count } }
 }
 
+/// A count of work in flight with a ceiling: `enter` says whether there is room.
+final class ConcurrencyLimit: Sendable {
+    let max: Int
+    private let running = NIOLockedValueBox(0)
+
+    init(max: Int) { self.max = max }
+
+    func enter() -> Bool {
+        running.withLockedValue { count in
+            guard count < max else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func leave() { running.withLockedValue { $0 -= 1 } }
+}
+
 /// Keeps `last_used_at` current without a database write per request: uses are collected in
 /// memory and written in one transaction every few seconds (and on shutdown).
 final class UsageRecorder: Sendable {

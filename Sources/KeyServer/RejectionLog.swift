@@ -4,7 +4,8 @@ import NIOConcurrencyHelpers
 /// Refused requests, counted rather than stored one by one: a flood of bad keys, wrong passwords
 /// or 429s becomes a few audit rows with counts, written every flush. At most `capacity` distinct
 /// rows are kept between flushes; past that, rejections fold into one row per event and code with
-/// the client `*`, so no load, however varied, adds more than `capacity + a few` rows per flush.
+/// the client `*`, so no load, however varied, adds more than `capacity + a few` rows per flush;
+/// and counted rows are kept `retention` (a week), so the audit's share of refusals is bounded.
 final class RejectionLog: Sendable {
     struct Key: Hashable {
         var event: String
@@ -23,9 +24,12 @@ final class RejectionLog: Sendable {
     }
 
     let capacity: Int
+    /// The events this log counts; their rows are pruned after `retention`.
+    static let events = ["request.rejected", "request.throttled", "login.failed", "login.throttled", "key.replayed"]
+    static let retention: TimeInterval = 7 * 24 * 3600
     private let pending = NIOLockedValueBox<[Key: Entry]>([:])
 
-    init(capacity: Int = 1000) {
+    init(capacity: Int = 200) {
         self.capacity = capacity
     }
 

@@ -11,7 +11,9 @@ public final class SQLiteRepository: KeyRepository {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // 0600 before SQLite creates anything: its -wal and -shm files take the database's mode.
-        try SecretFile.prepareDatabase(path)
+        do { try SecretFile.prepareDatabase(path) } catch let failure as SecretFile.Failure {
+            throw ServerSecrets.Failure(message: failure.description)
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
@@ -294,6 +296,14 @@ public final class SQLiteRepository: KeyRepository {
                            keyID: $0["key_id"], target: $0["target"], team: $0["team"], code: $0["code"], client: $0["client"],
                            requestID: $0["request_id"], count: $0["count"])
             }
+        }
+    }
+
+    public func pruneAudit(events: [String], before date: Date) async throws {
+        try await pool.write { db in
+            let marks = Array(repeating: "?", count: events.count).joined(separator: ", ")
+            try db.execute(sql: "DELETE FROM audit WHERE event IN (\(marks)) AND at < ?",
+                           arguments: StatementArguments(events.map { $0 as (any DatabaseValueConvertible)? } + [date.epochSeconds]))
         }
     }
 

@@ -67,11 +67,29 @@ enum SecretFile {
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        try makePrivate(fd, path)
+        for suffix in ["-wal", "-shm"] {
+            let side = open(path + suffix, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+            if side < 0 {
+                if errno == ENOENT { continue }
+                throw Failure(description: "cannot open \(path + suffix): \(String(cString: strerror(errno)))")
+            }
+            defer { close(side) }
+            try makePrivate(side, path + suffix)
+        }
+    }
+
+    /// A regular file of this user's, 0600: another user's database (say, created first in a shared
+    /// folder) is refused, since its owner could read the hashes or write a key of their own.
+    private static func makePrivate(_ fd: Int32, _ path: String) throws {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw Failure(description: "cannot stat \(path)") }
-        if info.st_mode & 0o077 != 0 { fchmod(fd, 0o600) }
-        for suffix in ["-wal", "-shm"] where access(path + suffix, F_OK) == 0 {
-            chmod(path + suffix, 0o600)
+        guard info.st_mode & S_IFMT == S_IFREG else { throw Failure(description: "\(path) is not a regular file") }
+        guard info.st_uid == getuid() else {
+            throw Failure(description: "\(path) belongs to another user (uid \(info.st_uid)); the server's database must be its own")
+        }
+        if info.st_mode & 0o077 != 0, fchmod(fd, 0o600) != 0 {
+            throw Failure(description: "cannot make \(path) private (chmod 600): \(String(cString: strerror(errno)))")
         }
     }
 }

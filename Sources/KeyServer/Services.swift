@@ -20,6 +20,9 @@ public struct Services: Sendable {
     let signInByClient: RateLimiter
     let signInByName: RateLimiter
     let usage = UsageRecorder()
+    /// bcrypt runs at most this many at once, server-wide: sign-in floods from many addresses
+    /// get 429 rather than a queue of 130 ms jobs on the thread pool.
+    let passwordChecks = ConcurrencyLimit(max: 4)
     let rejections = RejectionLog()
     let logger: Logger
     let authenticator: Authenticator

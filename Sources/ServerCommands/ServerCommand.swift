@@ -65,6 +65,7 @@ struct Serve: AsyncParsableCommand {
     var tlsCert: String?
     @Option(help: ArgumentHelp("The private key (PEM) of --tls-cert; reloaded with it.", valueName: "file"))
     var tlsKey: String?
+    /// Debug builds only (the tests' binaries): a release build has no way to move its clock.
     @Option(help: .hidden) var testClockFile: String?
 
     func validate() throws {
@@ -85,7 +86,11 @@ struct Serve: AsyncParsableCommand {
         configuration.idleTimeout = .seconds(readTimeout)
         configuration.requestReadTimeout = .seconds(readTimeout)
         if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }
+        #if DEBUG
         if let testClockFile { configuration.clock = { TestClock.now(offsetFile: testClockFile) } }
+        #else
+        if testClockFile != nil { throw ValidationError("--test-clock-file exists only in debug builds, for tests") }
+        #endif
         configuration.logLevel = level
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         try await buildApplication(configuration).runService()

@@ -32,6 +32,10 @@ struct ServerURLTests {
         ("http://[::1].evil.com/", "invalid server URL"),
         ("http://[::1]x/", "invalid server URL"),
         ("https://keys.example.com/\u{0}", "control characters"),
+        ("http://127.0.0.1:99999", "port must be 1 to 65535"),
+        ("https://keys.example.com:0", "port must be 1 to 65535"),
+        ("https://keys.example.com/?x=1", "no query"),
+        ("https://keys.example.com/#top", "no query"),
     ])
     func rejected(_ input: String, _ fragment: String) {
         guard case .failure(let error) = ServerURL.validate(input) else {

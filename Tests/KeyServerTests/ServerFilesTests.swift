@@ -31,6 +31,22 @@ import Testing
         #expect(try Self.mode(server.databasePath) == 0o600)
     }
 
+    @Test func aDatabaseOfAnotherUserIsRefused() throws {
+        guard geteuid() == 0 else { return }  // only root can hand a file to another user
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("db-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: folder + "/x.sqlite", contents: nil, attributes: [.posixPermissions: 0o666])
+        chown(folder + "/x.sqlite", 65534, 65534)
+        #expect(throws: ServerSecrets.Failure.self) { try SQLiteRepository(path: folder + "/x.sqlite") }
+    }
+
+    @Test(arguments: [("127.0.0.1", "127.0.0.1"), ("2001:db8:1:2:3:4:5:6", "20010db800010002::/64"),
+                      ("2001:db8:1:2:ffff::9", "20010db800010002::/64"), ("::ffff:10.1.2.3", "10.1.2.3")])
+    func clientAddressesAreThrottledByHostOrSlash64(_ address: String, _ bucket: String) {
+        #expect(ClientAddress.bucket(address) == bucket)
+    }
+
     @Test func aKeyFileOthersCanReadIsRefusedWithTheFix() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -119,6 +119,25 @@ import Testing
         }
     }
 
+    /// `dev-infra rotate` of the key in use: an expiring key renews itself for the lifetime it had,
+    /// and a retry of that rotation gets the same new key even though the caller is now in grace.
+    @Test func aKeyRotatingItselfIsRenewedAndItsRetryReplays() async throws {
+        let server = TestServer()
+        let adminKey = try await server.seed()
+        try await server.run { api in
+            let ci = try #require(try await api.createKey(adminKey, name: "ci", scopes: ["keys:read", "keys:write"], expiresIn: 86_400)["api_key"] as? String)
+            let id = try APIKey.parse(ci).keyID
+            server.clock.advance(3600)
+            let header: HTTPFields = [.init("Idempotency-Key")!: "self-rotate"]
+            let first = try await api.call(.post, "/v1/keys/\(id)/rotate", key: ci, body: "{}", headers: header)
+            #expect(first.status == 201, "\(first.text)")
+            let expires = try #require((first["key"] as? [String: Any])?["expires_at"] as? String)
+            #expect(expires == ISO8601DateFormatter().string(from: server.clock.read().addingTimeInterval(86_400)))
+            let retry = try await api.call(.post, "/v1/keys/\(id)/rotate", key: ci, body: "{}", headers: header)
+            #expect(retry.status == 201 && retry["api_key"] as? String == first["api_key"] as? String, "\(retry.text)")
+        }
+    }
+
     @Test func concurrentCreatesWithOneIdempotencyKeyAllGetTheOneKey() async throws {
         let server = TestServer()
         let adminKey = try await server.seed()
