@@ -1,4 +1,7 @@
 import DevInfraCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The client's credential chain: `DEV_INFRA_API_KEY` / `DEV_INFRA_API_KEY_FILE`, then the profile's
 /// keyring entry (only when its config says `storage: keyring`), then its entry in `credentials.yml`.
@@ -152,16 +155,27 @@ public struct CredentialStore: Sendable {
         return key
     }
 
+    /// config.yml names the server a key is sent to and the CA trusted for it: refused when another
+    /// user owns it or group or others can write it, since they could redirect the key.
     func loadConfig() throws(CredentialStoreError) -> ProfileDocument {
-        let text = try Posix.read(paths.config)?.text ?? ""
-        return try ProfileDocument(path: paths.config, text: text)
+        guard let contents = try Posix.read(paths.config) else { return try ProfileDocument(path: paths.config, text: "") }
+        try Self.checkOwner(contents, paths.config)
+        if contents.mode & 0o022 != 0 { throw .filePermissions(path: paths.config, mode: UInt32(contents.mode)) }
+        return try ProfileDocument(path: paths.config, text: contents.text)
     }
 
-    /// The credentials file, refused (as ssh does) when group or others can read it.
+    /// The credentials file, refused (as ssh does) when group or others can read it, or another user owns it.
     func loadCredentials() throws(CredentialStoreError) -> (ProfileDocument, mode: UInt32)? {
         guard let contents = try Posix.read(paths.credentials) else { return nil }
+        try Self.checkOwner(contents, paths.credentials)
         if contents.mode & 0o077 != 0 { throw .filePermissions(path: paths.credentials, mode: UInt32(contents.mode)) }
         return (try ProfileDocument(path: paths.credentials, text: contents.text), UInt32(contents.mode))
+    }
+
+    static func checkOwner(_ contents: Posix.FileContents, _ path: String) throws(CredentialStoreError) {
+        guard contents.owner == getuid() else {
+            throw .fileUnreadable(path: path, detail: "it belongs to another user (uid \(contents.owner)), so it could have been changed by them")
+        }
     }
 
     func fileKey(profile: String) throws(CredentialStoreError) -> (APIKey, UInt32)? {

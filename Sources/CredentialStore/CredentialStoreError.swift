@@ -36,7 +36,7 @@ public enum CredentialStoreError: DevInfraError, Equatable {
             let place = line.map { ":\($0)" + (column.map { ":\($0)" } ?? "") } ?? ""
             return "\(path)\(place): \(problem). The file was left as it is: fix that line, or move the file away and log in again."
         case .filePermissions(let path, let mode):
-            return "\(path) is accessible by group or others (mode \(Posix.octal(mode))); a file that holds API keys must be private. Fix it with: chmod 600 '\(path)'"
+            return "\(path) is accessible by group or others (mode \(Posix.octal(mode))); a file that holds API keys, or says where they are sent, must be private. Fix it with: chmod 600 '\(path)'"
         case .fileWriteFailed(let path, let detail):
             return "cannot write \(path): \(detail). Nothing was changed."
         case .keyring(let failure, let operation, let hint):

@@ -13,6 +13,7 @@ enum Posix {
     struct FileContents {
         var text: String
         var mode: mode_t
+        var owner: uid_t
     }
 
     /// Large enough for hundreds of profiles; a bigger file is not ours.
@@ -51,7 +52,7 @@ enum Posix {
                 throw .fileUnreadable(path: path, detail: "it is larger than \(maximumFileSize) bytes")
             }
         }
-        return FileContents(text: String(decoding: bytes[..<total], as: UTF8.self), mode: info.st_mode & 0o7777)
+        return FileContents(text: String(decoding: bytes[..<total], as: UTF8.self), mode: info.st_mode & 0o7777, owner: info.st_uid)
     }
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

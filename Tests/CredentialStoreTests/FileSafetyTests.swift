@@ -1,6 +1,9 @@
 @testable import CredentialStore
 import DevInfraCore
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct FileSafetyTests {
     let folder = TempFolder()
@@ -16,6 +19,26 @@ struct FileSafetyTests {
         #expect(folder.mode("config/dev-infra/credentials.yml") == 0o600)
         #expect(folder.mode("config/dev-infra/config.yml") == 0o600)
         #expect(!(folder.read("config/dev-infra/config.yml") ?? "").contains(key.secret), "config.yml never holds a secret")
+    }
+
+    /// config.yml says where a key goes: one that group or others can write is refused, as is a
+    /// file of another user (root hands it over in the test).
+    @Test func aConfigOthersCanWriteOrAnotherUserOwnsIsRefused() throws {
+        _ = try store().save(key, profile: "default", apiURL: "https://keys.example.com", preference: .file)
+        chmod(folder.file("config/dev-infra/config.yml"), 0o666)
+        #expect { try store().server(profile: "default") } throws: { error in
+            (error as? CredentialStoreError)?.reason == .filePermissions && "\(error)".contains("chmod 600")
+        }
+        chmod(folder.file("config/dev-infra/config.yml"), 0o644)
+        #expect(try store().server(profile: "default").url == "https://keys.example.com", "readable by others is fine: it holds no secret")
+        guard geteuid() == 0 else { return }
+        chown(folder.file("config/dev-infra/config.yml"), 65534, 65534)
+        #expect { try store().server(profile: "default") } throws: { error in
+            (error as? CredentialStoreError)?.reason == .fileUnreadable && "\(error)".contains("another user")
+        }
+        chown(folder.file("config/dev-infra/config.yml"), 0, 0)
+        chown(folder.file("config/dev-infra/credentials.yml"), 65534, 65534)
+        #expect(throws: CredentialStoreError.self) { try store().resolve(profile: "default") }
     }
 
     /// What a killed writer leaves (a temp file that may hold a key) is removed by the next save,

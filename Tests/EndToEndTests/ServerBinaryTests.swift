@@ -83,48 +83,42 @@ import Testing
         let server = try ServerProcess(folder: sandbox.root + "/server", arguments: ["--rate-limit", "100000"])
         defer { server.stop() }
         let admin = try #require(try server.admin(["admin", "bootstrap"]).stdout.split(separator: "\n").first.map(String.init))
-        let session = URLSession(configuration: .ephemeral)
-        @Sendable func send(_ method: String, _ path: String, body: String?, headers: [String: String] = [:]) -> (Int, [String: Any]) {
-            var request = URLRequest(url: URL(string: server.url + path)!)
-            request.httpMethod = method
-            request.setValue("Bearer \(admin)", forHTTPHeaderField: "Authorization")
-            request.setValue("close", forHTTPHeaderField: "Connection")
-            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-            if let body { request.httpBody = Data(body.utf8); request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-            let done = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var result: (Int, [String: Any]) = (0, [:])
-            session.dataTask(with: request) { data, response, _ in
-                result = ((response as? HTTPURLResponse)?.statusCode ?? 0,
-                          data.flatMap { try? JSONSerialization.jsonObject(with: $0) } as? [String: Any] ?? [:])
-                done.signal()
-            }.resume()
-            done.wait()
-            return result
+        /// Starts `count` curl processes at once (each its own connection), then collects their answers.
+        func together(_ count: Int, _ method: String, _ path: String, body: String?, headers: [String: String] = [:]) throws -> [(Int, [String: Any])] {
+            var arguments = ["-s", "-m", "20", "-X", method, "-H", "Authorization: Bearer \(admin)", "-w", "\n%{http_code}"]
+            for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
+            if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
+            arguments.append(server.url + path)
+            let runs = try (0..<count).map { _ in
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                process.arguments = arguments
+                let out = Pipe()
+                process.standardOutput = out
+                try process.run()
+                return (process, out)
+            }
+            return runs.map { process, out in
+                let data = out.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                let text = String(decoding: data, as: UTF8.self)
+                let status = Int(text.split(separator: "\n").last ?? "") ?? 0
+                let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8.dropLast(4)))) as? [String: Any] ?? [:]
+                return (status, json)
+            }
         }
-        func together(_ count: Int, _ body: @escaping @Sendable () -> (Int, [String: Any])) -> [(Int, [String: Any])] {
-            let results = NIOLockedResults()
-            DispatchQueue.concurrentPerform(iterations: count) { _ in results.append(body()) }
-            return results.all
-        }
-        let creates = together(8) { send("POST", "/v1/keys", body: #"{"name":"once","scopes":["keys:read"]}"#, headers: ["Idempotency-Key": "one"]) }
+        func send(_ method: String, _ path: String, body: String?) throws -> (Int, [String: Any]) { try together(1, method, path, body: body)[0] }
+        let creates = try together(8, "POST", "/v1/keys", body: #"{"name":"once","scopes":["keys:read"]}"#, headers: ["Idempotency-Key": "one"])
         #expect(creates.allSatisfy { $0.0 == 201 }, "\(creates.map(\.0))")
         #expect(Set(creates.compactMap { $0.1["api_key"] as? String }).count == 1)
-        let (_, created) = send("POST", "/v1/keys", body: #"{"name":"hot","scopes":["keys:read"]}"#)
+        let (_, created) = try send("POST", "/v1/keys", body: #"{"name":"hot","scopes":["keys:read"]}"#)
         let id = try #require((created["key"] as? [String: Any])?["id"] as? String)
-        let rotations = together(6) { send("POST", "/v1/keys/\(id)/rotate", body: "{}") }
+        let rotations = try together(6, "POST", "/v1/keys/\(id)/rotate", body: "{}")
         #expect(rotations.filter { $0.0 == 201 }.count == 1, "\(rotations.map(\.0))")
         #expect(rotations.filter { $0.0 == 409 && $0.1["code"] as? String == "key_not_active" }.count == 5)
-        let (_, listed) = send("GET", "/v1/keys?all=true&limit=200", body: nil)
+        let (_, listed) = try send("GET", "/v1/keys?all=true&limit=200", body: nil)
         let items = listed["items"] as? [[String: Any]] ?? []
         #expect(items.filter { $0["name"] as? String == "once" }.count == 1)
         #expect(items.filter { $0["rotated_from"] as? String == id }.count == 1)
     }
-}
-
-/// Results collected from threads.
-final class NIOLockedResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [(Int, [String: Any])] = []
-    func append(_ result: (Int, [String: Any])) { lock.lock(); results.append(result); lock.unlock() }
-    var all: [(Int, [String: Any])] { lock.lock(); defer { lock.unlock() }; return results }
 }
