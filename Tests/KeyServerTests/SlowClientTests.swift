@@ -8,9 +8,10 @@ import Glibc
 @Suite struct SlowClientTests {
     /// Connects, sends `bytes`, then waits (up to `patience` seconds) for the server to close:
     /// true when it closed, false when the wait ran out first.
-    static func serverCloses(port: Int, after bytes: String, patience: Int = 20) -> Bool {
+    static func serverCloses(port: Int, after bytes: String, patience: Int = 20, receiveBuffer: Int32? = nil, read: Bool = true) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -22,6 +23,13 @@ import Glibc
         var timeout = timeval(tv_sec: patience, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = bytes.withCString { send(fd, $0, strlen($0), 0) }
+        if !read {
+            // The behaviour under test is a client that reads nothing for longer than the server's
+            // deadline, so this waits, reading nothing, for three deadlines; then it reads: a closed
+            // connection ends after what was queued, an open one blocks until the patience runs out.
+            var idle = Glibc.pollfd(fd: fd, events: 0, revents: 0)
+            _ = poll(&idle, 1, 3000)
+        }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = recv(fd, &buffer, buffer.count, 0)
@@ -37,6 +45,19 @@ import Glibc
         try await server.run { api in
             let port = try #require(api.client.port)
             #expect(Self.serverCloses(port: port, after: "GET /v1/whoami HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "))
+        }
+    }
+
+    /// A client that pipelines requests and never reads the answers: they cannot drain, and the
+    /// connection is closed instead of holding the answers in the server's memory.
+    @Test func aClientThatNeverReadsIsCutOff() async throws {
+        let server = TestServer()
+        server.requestReadTimeout = .seconds(1)
+        _ = try await server.seed()
+        try await server.run { api in
+            let port = try #require(api.client.port)
+            let requests = String(repeating: "GET /openapi.yaml HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", count: 400)
+            #expect(Self.serverCloses(port: port, after: requests, receiveBuffer: 1024, read: false))
         }
     }
 
