@@ -43,7 +43,7 @@ struct List: AsyncParsableCommand {
              When.relative(key.expiresAt, now: now), key.state.rawValue]
         }
         return ([columns.map(\.title)] + rows).map { row in
-            zip(row, columns).map { fit($0, $1.width) }.joined(separator: " ").trimmingTrailingSpaces()
+            zip(row, columns).map { fit(Printable.escaped($0), $1.width) }.joined(separator: " ").trimmingTrailingSpaces()
         }.joined(separator: "\n") + "\n"
     }
 

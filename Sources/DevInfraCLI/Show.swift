@@ -28,7 +28,7 @@ struct Show: AsyncParsableCommand {
             }
             if let to = key.rotatedTo { lines.append(("Rotated to", to + (key.graceEndsAt.map { ", grace ends \(When.relative($0))" } ?? ""))) }
             if let from = key.rotatedFrom { lines.append(("Rotated from", from)) }
-            context.stdout(lines.map { ($0.0 + ":").leftAligned(to: 14) + $0.1 }.joined(separator: "\n") + "\n")
+            context.stdout(lines.map { ($0.0 + ":").leftAligned(to: 14) + Printable.escaped($0.1) }.joined(separator: "\n") + "\n")
         }
     }
 }

@@ -35,7 +35,7 @@ public enum RemoteError: DevInfraError, Equatable {
     public var message: String {
         switch self {
         case .problem(let status, _, let detail, let scope, let retryAfter):
-            var text = "the server refused the request (\(status)): \(detail)"
+            var text = "the server refused the request (\(status)): \(Printable.escaped(String(detail.prefix(500))))"
             if let scope { text += " (scope \(scope))" }
             if let retryAfter { text += "; retry after \(retryAfter) s" }
             return text
@@ -44,7 +44,7 @@ public enum RemoteError: DevInfraError, Equatable {
         case .timedOut(let url, let seconds):
             return "the server at \(url) did not answer within \(Int(seconds)) s"
         case .unexpected(let status, let detail):
-            return "unexpected answer from the server (\(status)): \(detail)"
+            return "unexpected answer from the server (\(status)): \(Printable.escaped(detail))"
         case .tls(let url, let detail):
             return "TLS with \(url) failed: \(detail)"
         }
