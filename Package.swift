@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(name: "dev-infra-server", dependencies: ["ServerCommands"]),
         .testTarget(name: "DevInfraCoreTests", dependencies: ["DevInfraCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CredentialStoreTests", dependencies: ["CredentialStore"]),
-        .testTarget(name: "DevInfraCLITests", dependencies: ["DevInfraCLI", "DevInfraCore",
+        .testTarget(name: "DevInfraCLITests", dependencies: ["DevInfraCLI", "DevInfraCore", "DevInfraClient",
                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore"], exclude: ["Support/drop_proxy.py", "Support/plainless_secret_service.py", "Support/hostile_server.py"]),
         .testTarget(

@@ -133,8 +133,11 @@ struct UsageFlusher: Service {
             var tick = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }  // shutting down: the last flush follows, in a task of its own
                 tick += 1
-                await flush(rejections: tick % rejectionsEvery == 0)
+                let rejections = tick % rejectionsEvery == 0
+                // In a task of its own: a shutdown arriving mid-flush must not cancel its writes.
+                await Task { await flush(rejections: rejections) }.value
                 onFlush?()
             }
         }

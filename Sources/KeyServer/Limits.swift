@@ -1,3 +1,4 @@
+import DevInfraCore
 import Foundation
 
 /// Bounds on every number and string that comes from a request. A value outside them is a 400
@@ -43,16 +44,11 @@ enum Limits {
     /// overrides, zero-width marks): names and reasons are printed on an admin's terminal by
     /// `dev-infra list` and `show`. `openapi.yaml` states the same set as a pattern.
     static func printable(_ text: String, field: String) throws {
-        let refused = text.unicodeScalars.contains { scalar in
-            switch scalar.value {
-            case 0x00...0x1F, 0x7F...0x9F, 0x061C, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F, 0xFEFF: true
-            default: false
-            }
+        if text.unicodeScalars.contains(where: Printable.isHidden) {
+            throw APIError.invalidRequest("field \"\(field)\" must not hold control or invisible formatting characters")
         }
-        if refused { throw APIError.invalidRequest("field \"\(field)\" must not hold control or invisible formatting characters") }
     }
 
-    /// At most `max` characters, with an ellipsis when cut: for audit fields a client controls.
     /// Counted in Unicode scalars, so one grapheme with 30,000 combining marks is 30,000, not 1;
     /// control characters become `?`.
     static func clip(_ text: String?, _ max: Int = maxAuditText) -> String? {

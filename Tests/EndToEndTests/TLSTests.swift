@@ -64,6 +64,11 @@ import Testing
         }
         let unreadable = try sandbox.devInfra(["list"], extra: ["DEV_INFRA_CA_CERT": "\(folder)/missing.pem"])
         #expect(unreadable.status != 0 && unreadable.stderr.contains("cannot read PEM certificates"))
+
+        // The profile's own setting does what the variable does.
+        try sandbox.write(sandbox.configFile, "profiles:\n  default:\n    api_url: \(url)\n    storage: file\n    ca_cert: \(folder)/ca.pem\n", mode: 0o600)
+        let fromProfile = try sandbox.devInfra(["list"])
+        #expect(fromProfile.status == 0, "ca_cert in config.yml: \(fromProfile.stderr)")
     }
 
     @Test func aCertificateForAnotherNameFails() throws {

@@ -45,7 +45,6 @@ import Testing
         for reason in ReasonCode.allCases {
             guard let status = reason.httpStatus else { continue }
             #expect(APIError(reason, "x").status.code == status)
-            #expect(RemoteStatus.exit(status) == reason.exitStatus, "\(reason.rawValue): exit \(reason.exitStatus) for HTTP \(status)")
         }
     }
 
@@ -59,21 +58,6 @@ import Testing
             let patch = try await api.call(.patch, "/v1/keys/abcdefABCDEF")
             #expect(patch.status == 405 && patch.headers[.allow] == "DELETE, GET")
             #expect(try await api.call(.get, "/v1/nothing").status == 404)
-        }
-    }
-}
-
-/// The client's mapping from an HTTP status to an exit status, restated: a reason code's exit
-/// status must be the one the client gives its HTTP status.
-enum RemoteStatus {
-    static func exit(_ status: Int) -> DevInfraCore.ExitStatus {
-        switch status {
-        case 401: .notAuthenticated
-        case 403: .forbidden
-        case 404: .notFound
-        case 429: .rateLimited
-        case 500...: .unavailable
-        default: .failure
         }
     }
 }
