@@ -1,3 +1,4 @@
+import DevInfraCore
 import Dispatch
 import Foundation
 import Logging
@@ -14,8 +15,11 @@ public final class CertificateStore: Sendable {
     public let keyPath: String
     private let current: NIOLockedValueBox<(chain: [NIOSSLCertificate], key: NIOSSLPrivateKey)>
 
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
+    /// A certificate or key that cannot be used: `serve` exits 1 with the reason.
+    public struct Failure: DevInfraError {
+        public var reason: ReasonCode { .invalidArgument }
+        public var message: String
+        init(description: String) { message = description }
     }
 
     public init(certificatePath: String, keyPath: String) throws {

@@ -34,14 +34,6 @@ final class RateLimiter: Sendable {
         }
     }
 
-    /// The seconds to wait when the bucket is empty, without taking anything; nil when it is not.
-    func exhausted(_ bucket: String, now: Date) -> Int? {
-        buckets.withLockedValue { buckets in
-            guard let state = refilled(buckets, bucket, now), state.tokens < 1 else { return nil }
-            return wait(state.tokens)
-        }
-    }
-
     private func refilled(_ buckets: [String: (tokens: Double, at: Date)], _ bucket: String, _ now: Date) -> (tokens: Double, at: Date)? {
         guard var state = buckets[bucket] else { return nil }
         let elapsed = max(0, now.timeIntervalSince(state.at))
@@ -67,8 +59,6 @@ final class RateLimiter: Sendable {
         let seconds = ((1 - tokens) / perSecond).rounded(.up)
         return seconds.isFinite && seconds < 86_400 ? max(1, Int(seconds)) : 86_400
     }
-
-    var count: Int { buckets.withLockedValue { $0.count } }
 }
 
 /// A count of work in flight with a ceiling: `enter` says whether there is room.

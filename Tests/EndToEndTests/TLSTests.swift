@@ -82,6 +82,18 @@ import Testing
         #expect(result.stderr.contains("[tls_untrusted]") && result.stderr.contains("another name"), "\(result.stderr)")
     }
 
+    @Test func aKeyThatDoesNotFitTheCertificateStopsTheStart() throws {
+        try makeCA("ca")
+        try makeCertificate("one", ca: "ca", san: "IP:127.0.0.1")
+        try makeCertificate("two", ca: "ca", san: "IP:127.0.0.1")
+        let result = try Run.process(Run.builtProduct("dev-infra-server"),
+                                     ["serve", "--port", "0", "--database", "sqlite:\(sandbox.root)/db.sqlite",
+                                      "--tls-cert", "\(folder)/one.pem", "--tls-key", "\(folder)/two.key"],
+                                     environment: ["HOME": sandbox.root, "PATH": "/usr/bin:/bin"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("does not fit the certificate"))
+    }
+
     @Test func sighupServesTheRenewedCertificate() throws {
         try makeCA("ca")
         try makeCA("new-ca")
@@ -93,6 +105,18 @@ import Testing
         }
         #expect(try list("ca").status == 0)
         #expect(try list("new-ca").status == 6)
+        // A half-written certificate is not loaded: the pair in use stays.
+        let good = try String(contentsOfFile: "\(folder)/server.pem", encoding: .utf8)
+        try String(good.prefix(good.count / 2)).write(toFile: "\(folder)/server.pem", atomically: true, encoding: .utf8)
+        kill(server.process.processIdentifier, SIGHUP)
+        var logged = ""
+        let noticed = Date().addingTimeInterval(15)
+        while !logged.contains("not reloaded") && Date() < noticed {
+            logged = (try? String(contentsOfFile: server.logPath, encoding: .utf8)) ?? ""
+            if !logged.contains("not reloaded") { Thread.sleep(forTimeInterval: 0.05) }  // polling the log for the event
+        }
+        #expect(logged.contains("TLS certificate not reloaded; the previous one stays in use"))
+        #expect(try list("ca").status == 0, "the previous certificate is still served")
         // Renew: a certificate from the new CA replaces the files; SIGHUP makes the server read them.
         try makeCertificate("renewed", ca: "new-ca", san: "IP:127.0.0.1")
         for suffix in ["pem", "key"] {
