@@ -9,21 +9,9 @@ import Testing
 
     /// The hostile server, running for `body`.
     func withHostileServer(_ body: (String) throws -> Void) throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/hostile_server.py").path
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = [script]
-        let out = Pipe()
-        server.standardOutput = out
-        server.standardError = FileHandle.nullDevice
-        server.standardInput = FileHandle.nullDevice
-        try server.run()
-        defer {
-            kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
-        }
-        let port = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        try body("http://127.0.0.1:\(port)")
+        let server = try LoopbackScript("hostile_server.py")
+        defer { server.stop() }
+        try body(server.url)
     }
 
     @Test func aServerThatPagesForEverIsStopped() throws {

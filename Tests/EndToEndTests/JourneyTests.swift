@@ -165,22 +165,9 @@ import Testing
     @Test func aDroppedConnectionAfterACreateIsRetriedIntoTheSameKey() throws {
         let (server, admin) = try startServer()
         defer { server.stop() }
-        let proxyScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/drop_proxy.py").path
-        let proxy = Process()
-        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        proxy.arguments = [proxyScript, String(server.port)]
-        let out = Pipe()
-        proxy.standardOutput = out
-        // Nothing of ours may stay open in it, and SIGKILL: it may inherit a mask that blocks SIGTERM.
-        proxy.standardError = FileHandle.nullDevice
-        proxy.standardInput = FileHandle.nullDevice
-        try proxy.run()
-        defer {
-            kill(proxy.processIdentifier, SIGKILL)
-            proxy.waitUntilExit()
-        }
-        let portLine = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let proxyURL = "http://127.0.0.1:\(portLine)"
+        let proxy = try LoopbackScript("drop_proxy.py", arguments: [String(server.port)])
+        defer { proxy.stop() }
+        let proxyURL = proxy.url
         let created = try sandbox.devInfra(["create", "-q", "--name", "flaky", "--scope", "keys:read", "--verbose"],
                                            extra: ["DEV_INFRA_API_KEY": admin, "DEV_INFRA_API_URL": proxyURL])
         #expect(created.status == 0, "\(created.stderr)")

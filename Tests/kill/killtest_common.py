@@ -268,3 +268,18 @@ def strace_kill_prefix(syscall, when, path=None):
     if path:
         argv += ["-P", path]
     return argv + ["-e", f"trace={syscall}", "-e", f"inject={syscall}:signal=KILL:when={when}"]
+
+
+def run_and_exit(test, seed):
+    """Runs `test` (with `run()` and `close(ok)`), prints why it failed, and exits 0 or 1."""
+    ok = False
+    try:
+        test.run()
+        ok = True
+    except Violation as violation:
+        print(f"FAIL (seed {seed}; rerun with --seed {seed}): {violation}", file=sys.stderr, flush=True)
+    except OSError as error:
+        print(f"FAIL: the test could not run a program or use a file: {error}", file=sys.stderr, flush=True)
+    finally:
+        test.close(ok)
+    sys.exit(0 if ok else 1)

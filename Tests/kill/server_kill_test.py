@@ -689,17 +689,7 @@ def main():
     require_binaries(common.SERVER_BIN)
     os.umask(0o022)
     test = ServerKillTest(cycles, first, args.seed)
-    ok = False
-    try:
-        test.run()
-        ok = True
-    except Violation as violation:
-        print(f"FAIL (seed {args.seed}; rerun with --seed {args.seed}): {violation}", file=sys.stderr, flush=True)
-    except OSError as error:
-        print(f"FAIL: the test could not run a program or use a file: {error}", file=sys.stderr, flush=True)
-    finally:
-        test.close(ok)
-    sys.exit(0 if ok else 1)
+    common.run_and_exit(test, args.seed)
 
 
 if __name__ == "__main__":
