@@ -28,10 +28,12 @@ import Glibc
         _ = bytes.withCString { send(fd, $0, strlen($0), 0) }
         if !read {
             // The behaviour under test is a client that reads nothing for longer than the server's
-            // deadline, so this waits, reading nothing, for three deadlines; then it reads: a closed
-            // connection ends after what was queued, an open one blocks until the patience runs out.
+            // deadline, so this waits, reading nothing, for ten seconds (the server fills the socket
+            // buffers within the first, even on a loaded machine, then stalls for its one-second
+            // deadline); then it reads: a closed connection ends after what was queued, an open one
+            // blocks until the patience runs out.
             var idle = Glibc.pollfd(fd: fd, events: 0, revents: 0)
-            _ = poll(&idle, 1, 3000)
+            _ = poll(&idle, 1, 10_000)
         }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
