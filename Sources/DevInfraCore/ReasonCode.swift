@@ -33,6 +33,8 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case idempotencyConflict = "idempotency_conflict"
     case bodyTooLarge = "body_too_large"
     case internalError = "internal"
+    /// The server's database is not answering; the request can be retried (503, `Retry-After`).
+    case databaseUnavailable = "database_unavailable"
     /// A stored key would go to a server other than the one it was stored for.
     case credentialServerMismatch = "credential_server_mismatch"
     case serverUnreachable = "server_unreachable"
@@ -55,7 +57,7 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
              .filePermissions, .fileWriteFailed:
             .localStorage
         case .notFound: .notFound
-        case .serverUnreachable, .serverError, .internalError, .tlsUntrusted: .unavailable
+        case .serverUnreachable, .serverError, .internalError, .tlsUntrusted, .databaseUnavailable: .unavailable
         case .invalidRequest, .methodNotAllowed, .keyNotActive, .idempotencyConflict, .bodyTooLarge: .failure
         case .invalidArgument: .usage
         case .notATerminal, .commandFailed, .notImplemented: .failure
@@ -76,6 +78,7 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
         case .idempotencyConflict: 422
         case .bodyTooLarge: 413
         case .internalError: 500
+        case .databaseUnavailable: 503
         case .keyringUnavailable, .keyringTimeout, .keyringFailed, .keyringLocked, .fileUnreadable, .fileCorrupt,
              .filePermissions, .fileWriteFailed, .serverUnreachable, .serverError, .tlsUntrusted, .invalidArgument, .notATerminal,
              .commandFailed, .notImplemented, .credentialServerMismatch:

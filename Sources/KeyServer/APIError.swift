@@ -17,17 +17,19 @@ public struct APIError: HTTPResponseError, Sendable {
     public var allow: String?
 
     /// Every error is built from a `ReasonCode`, which fixes its HTTP status: one list, one mapping.
-    public init(_ reason: ReasonCode, _ detail: String, scope: String? = nil) {
+    public init(_ reason: ReasonCode, _ detail: String, scope: String? = nil, retryAfter: Int? = nil) {
         let statusCode = reason.httpStatus ?? 500
         // The named statuses carry their reason phrase, which becomes the problem's `title`.
         status = Self.statuses.first { $0.code == statusCode } ?? HTTPResponse.Status(code: statusCode)
         code = reason.rawValue
         self.detail = detail
         self.scope = scope
+        self.retryAfter = retryAfter
     }
 
     static let statuses: [HTTPResponse.Status] = [.badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .conflict,
-                                                  .contentTooLarge, .unprocessableContent, .tooManyRequests, .internalServerError]
+                                                  .contentTooLarge, .unprocessableContent, .tooManyRequests, .internalServerError,
+                                                  .serviceUnavailable]
 
     static func invalidRequest(_ detail: String) -> APIError { APIError(.invalidRequest, detail) }
     static func notFound(_ detail: String) -> APIError { APIError(.notFound, detail) }

@@ -8,8 +8,8 @@ public struct Administration: Sendable {
     let repository: any KeyRepository
     let clock: @Sendable () -> Date
 
-    public init(databasePath: String, clock: @escaping @Sendable () -> Date = { Date() }) throws {
-        repository = try SQLiteRepository(path: databasePath)
+    public init(repository: any KeyRepository, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.repository = repository
         self.clock = clock
     }
 
@@ -23,7 +23,10 @@ public struct Administration: Sendable {
         guard try await !repository.adminExists() else {
             throw Refused(message: "an admin already exists; bootstrap runs once. Use an admin key to create more keys, or `admin user add NAME --admin`.")
         }
-        let user = try await repository.createUser(name: adminName, passwordHash: nil, isAdmin: true, teams: [], at: clock())
+        let user: User
+        do { user = try await repository.createUser(name: adminName, passwordHash: nil, isAdmin: true, teams: [], at: clock()) } catch StorageError.duplicate {
+            throw Refused(message: "user \(adminName) already exists; bootstrap runs once")
+        }
         let key = APIKey.generate()
         let now = clock()
         try await repository.insert(KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: "bootstrap admin key",
@@ -37,7 +40,9 @@ public struct Administration: Sendable {
     public func addTeam(_ name: String) async throws {
         try Self.checkName(name, "team")
         guard try await !repository.teamExists(name) else { throw Refused(message: "team \(name) already exists") }
-        try await repository.createTeam(name, at: clock())
+        do { try await repository.createTeam(name, at: clock()) } catch StorageError.duplicate {
+            throw Refused(message: "team \(name) already exists")
+        }
         try await repository.append([AuditEvent(at: clock(), event: "team.created", actor: "operator", credential: "operator", team: name)])
     }
 
@@ -48,7 +53,11 @@ public struct Administration: Sendable {
         for team in teams where try await !repository.teamExists(team) {
             throw Refused(message: "no team \(team); create it first with: dev-infra-server admin team add \(team)")
         }
-        _ = try await repository.createUser(name: name, passwordHash: Bcrypt.hash(password, cost: 10), isAdmin: admin, teams: teams, at: clock())
+        do {
+            _ = try await repository.createUser(name: name, passwordHash: Bcrypt.hash(password, cost: 10), isAdmin: admin, teams: teams, at: clock())
+        } catch StorageError.duplicate {
+            throw Refused(message: "user \(name) already exists")  // another operator's add won the race
+        }
         try await repository.append([AuditEvent(at: clock(), event: "user.created", actor: "operator", credential: "operator", target: name,
                                                code: admin ? "admin" : nil)])
     }

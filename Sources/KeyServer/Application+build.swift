@@ -22,11 +22,11 @@ public struct ServerLimits: Sendable {
     public init() {}
 }
 
-/// How to run one server. Tests build it with a temp database, a port of 0 and their own clock.
+/// How to run one server. Its storage is built outside (`StorageBackend.open`, or a repository
+/// the test made), so the same application runs on SQLite, PostgreSQL or memory.
 public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
-    public var databasePath: String
     public var limits = ServerLimits()
     public var logLevel: Logger.Level = .info
     public var usageFlushInterval: Duration = .seconds(5)
@@ -44,29 +44,27 @@ public struct ServerConfiguration: Sendable {
     /// Called after each background flush (key use, counted rejections, idempotency pruning):
     /// tests wait on it instead of sleeping.
     public var onFlush: (@Sendable () -> Void)?
+    /// Verified keys kept in memory per replica (entries); 0 reads the database on every request.
+    public var keyCacheSize = 100_000
+    /// Serve Prometheus `/metrics` on this address (its own listener, never the API's).
+    public var metrics: (host: String, port: Int)?
 
-    public init(databasePath: String) {
-        self.databasePath = databasePath
-    }
+    public init() {}
 
     /// Kept for callers that set only the per-key limit.
     public var rateLimit: Double {
         get { limits.perKey }
         set { limits.perKey = newValue }
     }
-
-    /// The server key lives beside the database, 0600.
-    public var secretsPath: String { databasePath + ".key" }
 }
 
 /// The whole server: storage, routes, middleware and the background flushes.
-public func buildApplication(_ configuration: ServerConfiguration) async throws -> some ApplicationProtocol {
+public func buildApplication(_ configuration: ServerConfiguration, repository: any KeyRepository,
+                             secrets: ServerSecrets) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "dev-infra-server")
     logger.logLevel = configuration.logLevel
-    let repository = try SQLiteRepository(path: configuration.databasePath)
-    let services = Services(repository: repository, secrets: try ServerSecrets.loadOrCreate(at: configuration.secretsPath),
-                            clock: configuration.clock, limits: configuration.limits, logger: logger,
-                            verifyPassword: configuration.verifyPassword)
+    let services = Services(repository: repository, secrets: secrets, clock: configuration.clock, limits: configuration.limits,
+                            logger: logger, verifyPassword: configuration.verifyPassword, keyCacheSize: configuration.keyCacheSize)
     let readTimeout = TimeAmount.seconds(configuration.requestReadTimeout.components.seconds)
     let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(timeout: readTimeout)],
                                                              idleTimeout: .seconds(configuration.idleTimeout.components.seconds)))
@@ -93,7 +91,7 @@ func buildRouter(_ services: Services) -> Router<ServerContext> {
     let router = Router(context: ServerContext.self)
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
     let table = RouteTable()
-    router.add(middleware: ProblemMiddleware(routes: table))
+    router.add(middleware: ProblemMiddleware(routes: table, services: services))
     registerRoutes(router, services)
     table.load(router.routes.map { ("\($0.path)", $0.method.rawValue) })
     return router
@@ -101,7 +99,13 @@ func buildRouter(_ services: Services) -> Router<ServerContext> {
 
 /// Every route; `RouteTable` and the contract test read the same router.
 func registerRoutes(_ router: Router<ServerContext>, _ services: Services) {
-    router.get("healthz") { _, _ in ["status": "ok"] }
+    // Liveness: the process answers. It says what it last knew of the database without asking it,
+    // so a load balancer's probe costs nothing; `/readyz` asks.
+    router.get("healthz") { _, _ in ["status": "ok", "database": services.health.isUp ? "ok" : "unavailable"] }
+    router.get("readyz") { _, _ in
+        guard await services.checkDatabase() else { throw APIError(.databaseUnavailable, "the database is not answering", retryAfter: 1) }
+        return ["status": "ready", "database": "ok"]
+    }
     router.get("openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
     }

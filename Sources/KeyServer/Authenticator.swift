@@ -10,6 +10,8 @@ import Hummingbird
 /// hash, and only then revoked/expired, so that a wrong secret always reads `unknown_key`.
 struct Authenticator: Sendable {
     let repository: any KeyRepository
+    /// Verified records by key id; a hit skips the database (see `KeyCache` for why that is safe).
+    let cache: KeyCache
     let jwt: JWTSigner
     let clock: @Sendable () -> Date
 
@@ -32,7 +34,9 @@ struct Authenticator: Sendable {
     func key(_ raw: String) async throws -> Principal {
         let key: APIKey
         do { key = try APIKey.parse(raw) } catch { throw APIError(.malformedKey, error.detail) }
-        guard let (record, user) = try await repository.keyWithOwner(id: key.keyID),
+        let repository = repository
+        let entry = try await cache.entry(key.keyID) { try await repository.keyWithOwner(id: key.keyID).map { (key: $0.0, owner: $0.1) } }
+        guard let (record, user) = entry,
               ServerSecrets.matches(secret: key.secret, hash: record.secretHash) else {
             throw APIError(.unknownKey, "no such key: check that it was copied whole, or create a new one")
         }

@@ -71,12 +71,18 @@ struct AuthMiddleware: RouterMiddleware {
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let routes: RouteTable
+    let services: Services
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch StorageError.unavailable {
+            services.health.set(up: false)
+            throw APIError(.databaseUnavailable, "the database is not answering; retry shortly", retryAfter: 1)
+        } catch StorageError.duplicate(let what) {
+            throw APIError.invalidRequest("\(what) already exists")
         } catch is NIOTooManyBytesError {
             throw APIError(.bodyTooLarge, "the request body is larger than \(Services.maxBody) bytes")
         } catch let error as HTTPError {

@@ -36,6 +36,7 @@ public struct ServerContext: RequestContext, RemoteAddressRequestContext {
 
     var requestID: String { logger[metadataKey: "hb.request.id"]?.description ?? "" }
     var client: String? { remoteAddress?.ipAddress }
+    var origin: AuditOrigin { AuditOrigin(client: client, requestID: requestID) }
 
     func requirePrincipal() throws -> Principal {
         guard let principal else { throw APIError(.missingCredentials, "no credential was sent") }

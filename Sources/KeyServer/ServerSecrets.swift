@@ -115,3 +115,36 @@ struct JWTSigner: Sendable {
         return Data(base64Encoded: base64)
     }
 }
+
+extension ServerSecrets {
+    /// A fresh key that dies with the process: for `memory:` stores, whose data does too.
+    public static func ephemeral() -> ServerSecrets { ServerSecrets(key: SymmetricKey(size: .bits256)) }
+
+    /// The server key from configuration: `DEV_INFRA_SERVER_SECRET` (32 bytes, base64), or a
+    /// file (`--secret-file`, `DEV_INFRA_SERVER_SECRET_FILE`), or else the file beside an SQLite
+    /// database, created on first use. Replicas on one PostgreSQL must share one key (their JWTs
+    /// and sealed idempotency answers are read by each other), so PostgreSQL has no default.
+    public static func load(file: String?, environment: [String: String], defaultPath: String?) throws -> ServerSecrets {
+        if let encoded = environment["DEV_INFRA_SERVER_SECRET"] {
+            guard let data = Data(base64Encoded: encoded.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
+                throw Failure(message: "DEV_INFRA_SERVER_SECRET must be 32 bytes in base64 (make one with: head -c 32 /dev/urandom | base64)")
+            }
+            return ServerSecrets(key: SymmetricKey(data: data))
+        }
+        if let path = file ?? environment["DEV_INFRA_SERVER_SECRET_FILE"] {
+            do {
+                guard let data = try SecretFile.read(path) else {
+                    throw Failure(message: "no secret file at \(path) (make one with: (umask 077; head -c 32 /dev/urandom > \(path)))")
+                }
+                return try ServerSecrets(keyFile: data, path: path)
+            } catch let failure as SecretFile.Failure {
+                throw Failure(message: failure.description)
+            }
+        }
+        if defaultPath == StorageBackend.ephemeralSecrets { return .ephemeral() }
+        guard let defaultPath else {
+            throw Failure(message: "this database needs the server key from --secret-file or DEV_INFRA_SERVER_SECRET: every replica must share one")
+        }
+        return try loadOrCreate(at: defaultPath)
+    }
+}

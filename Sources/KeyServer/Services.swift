@@ -26,11 +26,16 @@ public struct Services: Sendable {
     let rejections = RejectionLog()
     let logger: Logger
     let authenticator: Authenticator
+    /// Key policy, shared by every front end.
+    let keys: KeyService
     /// bcrypt's verify; a parameter so a test can count that an unknown user costs one too.
     let verifyPassword: @Sendable (_ password: String, _ hash: String) -> Bool
 
+    /// What this replica last learnt of the database: from `/readyz`, the flusher and failed requests.
+    let health = DatabaseHealth()
+
     init(repository: any KeyRepository, secrets: ServerSecrets, clock: @escaping @Sendable () -> Date, limits: ServerLimits, logger: Logger,
-         verifyPassword: @escaping @Sendable (String, String) -> Bool) {
+         verifyPassword: @escaping @Sendable (String, String) -> Bool, keyCacheSize: Int = 100_000) {
         self.repository = repository
         self.secrets = secrets
         self.clock = clock
@@ -40,7 +45,21 @@ public struct Services: Sendable {
         refusals = RateLimiter(perSecond: limits.refusalsPerSecond, burst: limits.refusalBurst)
         signInByClient = RateLimiter(perSecond: limits.signInsPerMinute / 60, burst: limits.signInBurst)
         signInByName = RateLimiter(perSecond: limits.signInsPerMinute / 60, burst: limits.signInNameBurst)
-        authenticator = Authenticator(repository: repository, jwt: JWTSigner(secrets: secrets), clock: clock)
+        authenticator = Authenticator(repository: repository, cache: KeyCache(capacity: keyCacheSize, feed: repository.changes),
+                                      jwt: JWTSigner(secrets: secrets), clock: clock)
+        keys = KeyService(repository: repository, secrets: secrets, clock: clock, usage: usage, rejections: rejections)
+    }
+
+    /// One round trip to the database, remembered in `health`.
+    func checkDatabase() async -> Bool {
+        do {
+            try await repository.ping()
+            health.set(up: true)
+            return true
+        } catch {
+            health.set(up: false)
+            return false
+        }
     }
 
     /// The event with the request's client address and id: what a change stores with itself.

@@ -4,7 +4,7 @@ import Foundation
 import KeyServer
 import Logging
 
-/// `dev-infra-server`: the key-management API on embedded SQLite.
+/// `dev-infra-server`: the key-management API, on embedded SQLite or a shared PostgreSQL.
 public struct ServerCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "dev-infra-server",
@@ -30,22 +30,34 @@ public struct ServerCommand: AsyncParsableCommand {
     }
 }
 
-/// `--database sqlite:PATH`, default `$XDG_DATA_HOME/dev-infra/server.sqlite`.
+/// `--database URL` or `DEV_INFRA_DATABASE_URL`: `sqlite:PATH` (default
+/// `$XDG_DATA_HOME/dev-infra/server.sqlite`), `postgres://USER@HOST:PORT/DB?sslmode=...`, or `memory:`.
 struct DatabaseOption: ParsableArguments {
-    @Option(help: ArgumentHelp("The database, as sqlite:PATH (default: $XDG_DATA_HOME/dev-infra/server.sqlite).", valueName: "url"))
+    @Option(help: ArgumentHelp("""
+        The database: sqlite:PATH, postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=disable|require|verify-full&sslrootcert=FILE] \
+        or memory: (default: $DEV_INFRA_DATABASE_URL, else sqlite:$XDG_DATA_HOME/dev-infra/server.sqlite).
+        """, valueName: "url"))
     var database: String?
+    @Option(help: "PostgreSQL connections this process may open.") var poolSize = 10
 
-    func path() throws -> String {
-        guard let database else {
-            let env = ProcessInfo.processInfo.environment
-            let base = env["XDG_DATA_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
-                ?? (env["HOME"] ?? NSHomeDirectory()) + "/.local/share"
-            return base + "/dev-infra/server.sqlite"
+    func url(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let database { return database }
+        if let url = environment["DEV_INFRA_DATABASE_URL"], !url.isEmpty { return url }
+        let base = environment["XDG_DATA_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
+        return "sqlite:" + base + "/dev-infra/server.sqlite"
+    }
+
+    func open(logger: Logger = Logger(label: "dev-infra-server")) throws -> StorageBackend {
+        guard (1...1000).contains(poolSize) else { throw ValidationError("--pool-size must be 1 to 1000") }
+        do { return try StorageBackend.open(url(), poolSize: poolSize, logger: logger) } catch let failure as StorageBackend.Failure {
+            throw ValidationError(failure.description)
         }
-        guard database.hasPrefix("sqlite:"), database.count > "sqlite:".count else {
-            throw ValidationError("--database must be sqlite:PATH, as in sqlite:/var/lib/dev-infra/server.sqlite")
-        }
-        return String(database.dropFirst("sqlite:".count))
+    }
+
+    /// Runs an admin action on the store, with its connections up for as long as it takes.
+    func withAdministration<T: Sendable>(_ body: @escaping @Sendable (Administration) async throws -> T) async throws -> T {
+        try await open().withRunning { repository in try await body(Administration(repository: repository)) }
     }
 }
 
@@ -65,6 +77,16 @@ struct Serve: AsyncParsableCommand {
     var tlsCert: String?
     @Option(help: ArgumentHelp("The private key (PEM) of --tls-cert; reloaded with it.", valueName: "file"))
     var tlsKey: String?
+    @Option(help: ArgumentHelp("""
+        The server's 32-byte key (a 0600 file), shared by every replica: it signs sign-in tokens and seals retried answers. \
+        Also $DEV_INFRA_SERVER_SECRET_FILE, or $DEV_INFRA_SERVER_SECRET (base64). Default for SQLite: beside the database.
+        """, valueName: "file"))
+    var secretFile: String?
+    @Option(help: "Verified keys kept in memory (entries); 0 reads the database on every request.") var keyCacheSize = 100_000
+    @Option(help: ArgumentHelp("Serve Prometheus /metrics on this port (on --metrics-host), apart from the API.", valueName: "port"))
+    var metricsPort: Int?
+    @Option(help: "The address of --metrics-port (loopback by default).") var metricsHost = "127.0.0.1"
+    @Option(help: "Log lines as text, or json: one object a line.") var logFormat = "text"
     /// Debug builds only (the tests' binaries): a release build has no way to move its clock.
     @Option(help: .hidden) var testClockFile: String?
 
@@ -74,11 +96,17 @@ struct Serve: AsyncParsableCommand {
         guard (1...3600).contains(readTimeout) else { throw ValidationError("--read-timeout must be 1 to 3600 seconds") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard (0...10_000_000).contains(keyCacheSize) else { throw ValidationError("--key-cache-size must be 0 to 10000000") }
+        if let metricsPort {
+            guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 to 65535") }
+            guard metricsPort != port || metricsPort == 0 else { throw ValidationError("--metrics-port must differ from --port") }
+        }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
     }
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
-        var configuration = ServerConfiguration(databasePath: try database.path())
+        var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
         configuration.rateLimit = rateLimit
@@ -92,8 +120,19 @@ struct Serve: AsyncParsableCommand {
         if testClockFile != nil { throw ValidationError("--test-clock-file exists only in debug builds, for tests") }
         #endif
         configuration.logLevel = level
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        try await buildApplication(configuration).runService()
+        configuration.keyCacheSize = keyCacheSize
+        if let metricsPort { configuration.metrics = (metricsHost, metricsPort) }
+        let json = logFormat == "json"
+        LoggingSystem.bootstrap { label -> any LogHandler in
+            json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+        }
+        let backend = try database.open()
+        let secrets = try ServerSecrets.load(file: secretFile, environment: ProcessInfo.processInfo.environment,
+                                             defaultPath: backend.defaultSecretsPath)
+        let settings = configuration
+        try await backend.withRunning { repository in
+            try await buildApplication(settings, repository: repository, secrets: secrets).runService()
+        }
     }
 }
 
@@ -109,7 +148,8 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "The admin user's name.") var name = "admin"
 
         func run() async throws {
-            let key = try await Administration(databasePath: try database.path()).bootstrap(adminName: name)
+            let name = name
+            let key = try await database.withAdministration { try await $0.bootstrap(adminName: name) }
             print(key)
         }
     }
@@ -128,7 +168,8 @@ struct Admin: AsyncParsableCommand {
                 var password = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
                 if password.hasSuffix("\n") { password.removeLast() }
                 if password.hasSuffix("\r") { password.removeLast() }
-                try await Administration(databasePath: try database.path()).addUser(name, password: password, teams: teams, admin: admin)
+                let (name, secret, teams, admin) = (name, password, teams, admin)
+                try await database.withAdministration { try await $0.addUser(name, password: secret, teams: teams, admin: admin) }
                 FileHandle.standardError.write(Data("added user \(name)\n".utf8))
             }
         }
@@ -138,7 +179,7 @@ struct Admin: AsyncParsableCommand {
             @OptionGroup var database: DatabaseOption
 
             func run() async throws {
-                for user in try await Administration(databasePath: try database.path()).users() {
+                for user in try await database.withAdministration({ try await $0.users() }) {
                     print("\(user.name)\t\(user.isAdmin ? "admin" : "user")\t\(user.teams.joined(separator: ","))")
                 }
             }
@@ -154,7 +195,8 @@ struct Admin: AsyncParsableCommand {
             @OptionGroup var database: DatabaseOption
 
             func run() async throws {
-                try await Administration(databasePath: try database.path()).addTeam(name)
+                let name = name
+                try await database.withAdministration { try await $0.addTeam(name) }
                 FileHandle.standardError.write(Data("added team \(name)\n".utf8))
             }
         }

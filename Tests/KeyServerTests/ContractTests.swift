@@ -64,7 +64,7 @@ import Testing
 
 extension TestServer {
     func services() async throws -> Services {
-        Services(repository: try SQLiteRepository(path: databasePath), secrets: try ServerSecrets.loadOrCreate(at: databasePath + ".key"),
+        Services(repository: InMemoryRepository(), secrets: .ephemeral(),
                  clock: { Date() }, limits: ServerLimits(), logger: .init(label: "test"), verifyPassword: { _, _ in false })
     }
 }

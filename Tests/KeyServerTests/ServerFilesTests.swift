@@ -11,7 +11,7 @@ import Testing
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
     }
 
-    @Test func theKeyFileAndTheDatabaseAre0600() async throws {
+    @Test(.enabled(if: TestBackend.isSQLite, "SQLite's files")) func theKeyFileAndTheDatabaseAre0600() async throws {
         let server = TestServer()
         let adminKey = try await server.seed()
         try await server.run { api in
@@ -23,7 +23,7 @@ import Testing
         #expect(try Self.mode(server.databasePath + ".key") == 0o600)
     }
 
-    @Test func anExistingDatabaseThatOthersCanReadIsMadePrivate() async throws {
+    @Test(.enabled(if: TestBackend.isSQLite, "SQLite's files")) func anExistingDatabaseThatOthersCanReadIsMadePrivate() async throws {
         let server = TestServer()
         _ = try await server.seed()
         chmod(server.databasePath, 0o644)
@@ -103,5 +103,6 @@ import Testing
 
 extension TestServer {
     /// Opens the repository again, as a restart does.
-    func seed2() async throws -> [User] { try await admin.users() }
+    /// Opens the file again, as a restarted server does: that is when its mode is checked.
+    func seed2() async throws -> [User] { try await SQLiteRepository(path: databasePath).users() }
 }

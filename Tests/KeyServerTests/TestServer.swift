@@ -41,10 +41,16 @@ final class FlushSignal: Sendable {
     }
 }
 
-/// A real server on a real SQLite file in a temp folder, on a random loopback port.
+/// A real server on a real database (an SQLite file in a temp folder, or a database of its own
+/// on the test PostgreSQL: see `TestBackend`), on a random loopback port.
 final class TestServer: @unchecked Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dev-infra-server-\(UUID().uuidString)").path
     var databasePath: String { folder + "/server.sqlite" }
+    /// The store, opened on first use and kept for the fixture's life (its admin calls and its runs).
+    private var storage: StorageBackend.Running?
+    /// Given before first use: another store (in memory, or another replica's database).
+    var databaseURL: String?
+    var keyCacheSize = 100_000
     let clock = ManualClock()
     var rateLimit: Double = 10_000
     var limits: ServerLimits = {
@@ -59,9 +65,34 @@ final class TestServer: @unchecked Sendable {
     let passwordChecks = NIOLockedValueBox<[String]>([])
     let flushes = FlushSignal()
 
-    deinit { try? FileManager.default.removeItem(atPath: folder) }
+    deinit {
+        storage?.stop()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
 
-    var admin: Administration { get throws { try Administration(databasePath: databasePath, clock: { [clock] in clock.read() }) } }
+    var repository: any KeyRepository {
+        get async throws {
+            if let storage { return storage.repository }
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let url = try databaseURL ?? TestBackend.freshURL(folder: folder)
+            databaseURL = url
+            let started = try await StorageBackend.open(url, poolSize: 4, logger: .init(label: "test-storage")).start()
+            storage = started
+            return started.repository
+        }
+    }
+
+    /// The server key: a file in the folder, as `--secret-file` names one (PostgreSQL has no default).
+    var secrets: ServerSecrets {
+        get throws {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            return try ServerSecrets.loadOrCreate(at: TestBackend.isSQLite ? databasePath + ".key" : folder + "/server.key")
+        }
+    }
+
+    var admin: Administration {
+        get async throws { Administration(repository: try await repository, clock: { [clock] in clock.read() }) }
+    }
 
     /// Bootstrap, a team `web` with alice in it and a team `ops` without her; returns the admin key.
     func seed() async throws -> String {
@@ -74,7 +105,8 @@ final class TestServer: @unchecked Sendable {
     }
 
     func run(_ body: @escaping @Sendable (API) async throws -> Void) async throws {
-        var configuration = ServerConfiguration(databasePath: databasePath)
+        var configuration = ServerConfiguration()
+        configuration.keyCacheSize = keyCacheSize
         configuration.port = 0
         configuration.limits = limits
         configuration.rateLimit = rateLimit
@@ -88,7 +120,7 @@ final class TestServer: @unchecked Sendable {
             passwordChecks.withLockedValue { $0.append(hash) }
             return Bcrypt.verify(password, hash: hash)
         }
-        let app = try await buildApplication(configuration)
+        let app = try await buildApplication(configuration, repository: try await repository, secrets: try secrets)
         try await app.test(.live) { client in try await body(API(client: client)) }
     }
 }

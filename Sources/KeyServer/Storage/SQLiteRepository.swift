@@ -2,10 +2,14 @@ import Foundation
 import GRDB
 
 /// The embedded default: one SQLite file in WAL mode, through GRDB (a connection pool with
-/// concurrent readers and one writer, and versioned migrations). The SQL is plain enough to
-/// carry over to PostgreSQL: integer seconds for times, text for scopes, no SQLite-only types.
+/// concurrent readers and one writer, and versioned migrations). Times are integer seconds and
+/// scopes text, as in PostgreSQL's schema (`PostgresRepository`).
+///
+/// Every writer of the file is this process (the admin commands write only users, teams and new
+/// keys, which no cache holds), so its change feed is always live and published in process.
 public final class SQLiteRepository: KeyRepository {
     let pool: DatabasePool
+    public let changes = ChangeFeed(live: true)
 
     public init(path: String) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
@@ -73,9 +77,23 @@ public final class SQLiteRepository: KeyRepository {
 
     // MARK: Users and teams
 
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// A unique violation is `StorageError.duplicate`: the contract every backend keeps.
+    static func unique<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw StorageError.duplicate(what)
+        }
+    }
+
     public func createTeam(_ name: String, at: Date) async throws {
-        try await pool.write { db in
-            try db.execute(sql: "INSERT INTO teams (name, created_at) VALUES (?, ?)", arguments: [name, Self.seconds(at)])
+        try await Self.unique("team \(name)") {
+            try await pool.write { db in
+                try db.execute(sql: "INSERT INTO teams (name, created_at) VALUES (?, ?)", arguments: [name, Self.seconds(at)])
+            }
         }
     }
 
@@ -84,7 +102,7 @@ public final class SQLiteRepository: KeyRepository {
     }
 
     public func createUser(name: String, passwordHash: String?, isAdmin: Bool, teams: [String], at: Date) async throws -> User {
-        try await pool.write { db in
+        try await Self.unique("user \(name)") { try await pool.write { db in
             try db.execute(sql: "INSERT INTO users (name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)",
                            arguments: [name, passwordHash, isAdmin, Self.seconds(at)])
             let id = db.lastInsertedRowID
@@ -92,7 +110,7 @@ public final class SQLiteRepository: KeyRepository {
                 try db.execute(sql: "INSERT INTO memberships (user_id, team) VALUES (?, ?)", arguments: [id, team])
             }
             return User(id: id, name: name, passwordHash: passwordHash, isAdmin: isAdmin, teams: teams.sorted(), createdAt: Self.date(Self.seconds(at)))
-        }
+        } }
     }
 
     public func user(named name: String) async throws -> User? {
@@ -178,7 +196,8 @@ public final class SQLiteRepository: KeyRepository {
     }
 
     public func revoke(id: String, at: Date, by: String, reason: String?, audit: AuditEvent) async throws -> KeyRecord? {
-        try await pool.write { db in
+        defer { changes.publish(.key(id)) }
+        return try await pool.write { db in
             try db.execute(sql: "UPDATE api_keys SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE key_id = ? AND revoked_at IS NULL",
                            arguments: [Self.seconds(at), by, reason, id])
             if db.changesCount == 1 { try Self.append(audit, db) }
@@ -189,7 +208,8 @@ public final class SQLiteRepository: KeyRepository {
 
     public func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, now: Date, idempotency: IdempotencyRecord?,
                        audit: AuditEvent) async throws -> RotationOutcome {
-        try await pool.write { db in
+        defer { changes.publish(.key(oldID)) }
+        return try await pool.write { db in
             if let idempotency, let existing = try Self.idempotency(db, idempotency.credential, idempotency.idempotencyKey) {
                 return .replay(existing)
             }

@@ -1,8 +1,18 @@
 import Foundation
 
-/// Everything the server stores, behind one protocol so that SQLite and (later) PostgreSQL are
-/// interchangeable. Implementations must be safe to share between concurrent requests.
-public protocol KeyRepository: Sendable {
+// What the server stores, split by concern: each protocol is small, and every backend (SQLite,
+// PostgreSQL, in memory) implements all of them and passes one conformance suite
+// (`StorageConformanceTests`). Implementations must be safe to share between concurrent requests.
+//
+// The concurrency contract every backend keeps:
+// - A unique violation (a second team or user of one name) is `StorageError.duplicate`, never a
+//   driver's error.
+// - Conditional updates (revoke, rotate) say whether they applied; of two racing, exactly one does.
+// - A change and its audit row commit together, or neither does.
+// - An unreachable database is `StorageError.unavailable`, which the API answers with 503.
+
+/// Teams, users and memberships.
+public protocol UserStore: Sendable {
     func createTeam(_ name: String, at: Date) async throws
     func teamExists(_ name: String) async throws -> Bool
     func createUser(name: String, passwordHash: String?, isAdmin: Bool, teams: [String], at: Date) async throws -> User
@@ -10,7 +20,10 @@ public protocol KeyRepository: Sendable {
     func user(id: Int64) async throws -> User?
     func users() async throws -> [User]
     func adminExists() async throws -> Bool
+}
 
+/// API keys: their records, revocation, rotation and last use.
+public protocol KeyStore: Sendable {
     /// Inserts the key and its audit row in one transaction: no change without its record.
     func insert(_ key: KeyRecord, audit: AuditEvent) async throws
     func key(id: String) async throws -> KeyRecord?
@@ -26,24 +39,42 @@ public protocol KeyRepository: Sendable {
     /// revoked, expired or already rotated) and inserts `new` (and `idempotency`).
     func rotate(oldID: String, to new: KeyRecord, graceEndsAt: Date, now: Date, idempotency: IdempotencyRecord?,
                 audit: AuditEvent) async throws -> RotationOutcome
+    /// Raises each key's `last_used_at` to the given time (never lowers it).
     func recordUse(_ lastUsed: [String: Date]) async throws
+}
 
+/// `Idempotency-Key` records: the raw key of a create or rotate, sealed, for a retry.
+public protocol IdempotencyStore: Sendable {
     func idempotency(credential: String, key: String) async throws -> IdempotencyRecord?
     /// In one transaction: the existing record for the same credential and header, if any (and
     /// nothing is inserted), else nil once the key and the record are stored together.
     func insert(_ key: KeyRecord, idempotency: IdempotencyRecord, audit: AuditEvent) async throws -> IdempotencyRecord?
     /// Forgets idempotency records (and their sealed keys) created before `date`.
     func pruneIdempotency(before date: Date) async throws
+}
 
+/// The audit log.
+public protocol AuditStore: Sendable {
     func append(_ events: [AuditEvent]) async throws
     func audit(keyID: String?, actor: String?, credential: String?, event: String?, after cursor: Int64?, limit: Int) async throws -> [AuditEvent]
     /// Forgets audit rows of `events` (counted refusals, never changes) older than `date`.
     func pruneAudit(events: [String], before date: Date) async throws
     /// How many audit rows there are: the test that unauthenticated load cannot grow the database.
     func auditCount() async throws -> Int
+}
 
+/// The small protected resource of the API.
+public protocol ProjectStore: Sendable {
     func projects(team: String) async throws -> [Project]
     func createProject(team: String, name: String, by: String, at: Date) async throws -> Project
+}
+
+/// Everything the server stores, and how a replica hears of changes made elsewhere.
+public protocol KeyRepository: UserStore, KeyStore, IdempotencyStore, AuditStore, ProjectStore {
+    /// What a cache of key records may rely on to hear of changes (see `KeyCache`).
+    var changes: ChangeFeed { get }
+    /// A cheap round trip: the readiness answer of `/healthz`.
+    func ping() async throws
 }
 
 /// What a conditional rotation did.
@@ -53,4 +84,12 @@ public enum RotationOutcome: Sendable, Equatable {
     case notActive
     /// The same credential sent the same `Idempotency-Key` before: this is its record.
     case replay(IdempotencyRecord)
+}
+
+/// Storage failures the API answers with a reason code of its own.
+public enum StorageError: Error, Sendable, Equatable {
+    /// A row with this unique name exists (a team, a user).
+    case duplicate(String)
+    /// The database cannot be reached or is not answering; the request may be retried.
+    case unavailable
 }

@@ -1,0 +1,224 @@
+@preconcurrency import Crypto
+import DevInfraCore
+import Foundation
+
+/// Where a request came from, for the audit rows its changes write.
+public struct AuditOrigin: Sendable {
+    public var client: String?
+    public var requestID: String?
+    public init(client: String?, requestID: String?) {
+        self.client = client
+        self.requestID = requestID
+    }
+}
+
+/// A key just minted (or, for a retried request, the one minted before): the raw key, this once.
+public struct MintedKey: Sendable {
+    public var record: KeyRecord
+    public var rawKey: String
+    /// True when this answers a retry with the same `Idempotency-Key`: nothing new was minted.
+    public var replayed = false
+}
+
+/// Key policy and its storage: who may mint, see, list, rotate and revoke what (`KeyRules`), key
+/// lifetimes, idempotent retries, and the audit rows that go with each change. The HTTP
+/// controller only reads requests and writes answers; later front ends (pages, gateways) call
+/// the same methods, so the rules cannot drift between them.
+struct KeyService: Sendable {
+    let repository: any KeyRepository
+    let secrets: ServerSecrets
+    let clock: @Sendable () -> Date
+    let usage: UsageRecorder
+    let rejections: RejectionLog
+
+    struct CreateRequest: Sendable {
+        var name: String
+        var scopes: [String]
+        var team: String?
+        var expiresIn: Int?
+        var idempotencyKey: String?
+        /// The request's method, path and body hashed: a retry must be the same request.
+        var requestHash: Data
+    }
+
+    func create(_ input: CreateRequest, by principal: Principal, origin: AuditOrigin) async throws -> MintedKey {
+        try KeyRules.require(.keysWrite, principal)
+        let name = try Limits.name(input.name, field: "name")
+        let scopes = try KeyRules.parseScopes(input.scopes)
+        try KeyRules.checkGrant(scopes: scopes, team: input.team, principal)
+        if let team = input.team, try await !repository.teamExists(team) {
+            throw APIError.notFound("no team \(Limits.clip(team) ?? "")")
+        }
+        let now = clock()
+        let expiresAt = try input.expiresIn.map { now.addingTimeInterval(try Limits.seconds($0, field: "expires_in")) }
+        try KeyRules.checkLifetime(expiresAt, principal)
+        if let idempotencyKey = input.idempotencyKey,
+           let previous = try await repository.idempotency(credential: principal.idempotencyScope, key: idempotencyKey) {
+            return try await replay(previous, input.requestHash, principal, origin)
+        }
+        let key = APIKey.generate()
+        let record = KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: name,
+                               ownerID: principal.user.id, ownerName: principal.user.name, team: input.team, scopes: scopes,
+                               createdAt: now.wholeSeconds, expiresAt: expiresAt?.wholeSeconds)
+        let audit = stamped(.init(at: now, event: "key.created", actor: principal.user.name, credential: principal.credential,
+                                  keyID: key.keyID, team: input.team), origin)
+        if let seal = try sealed(key, input.idempotencyKey, input.requestHash, principal, now) {
+            // A parallel request with the same header won: answer with its key; ours was never stored.
+            if let winner = try await repository.insert(record, idempotency: seal, audit: audit) {
+                return try await replay(winner, input.requestHash, principal, origin)
+            }
+        } else {
+            try await repository.insert(record, audit: audit)
+        }
+        return MintedKey(record: record, rawKey: key.rawValue)
+    }
+
+    struct ListRequest: Sendable {
+        var all = false
+        var team: String?
+        var owner: String?
+        var cursor: String?
+        var limit = 50
+    }
+
+    /// A page of keys: the caller's own, or (admins) everyone's, a team's or an owner's.
+    func list(_ input: ListRequest, by principal: Principal) async throws -> [KeyRecord] {
+        try KeyRules.require(.keysRead, principal)
+        if let cursor = input.cursor, !APIKey.isKeyID(cursor) { throw APIError.invalidRequest("cursor must be a key id from next_cursor") }
+        var ownerID: Int64? = principal.user.id
+        if input.all || input.team != nil || input.owner != nil {
+            guard principal.isAdmin else {
+                throw APIError(.adminRequired, "listing keys of others (all, team, owner) needs an admin credential", scope: "admin")
+            }
+            ownerID = nil
+            if let ownerName = input.owner {
+                guard let owner = try await repository.user(named: ownerName) else { throw APIError.notFound("no user \(Limits.clip(ownerName) ?? "")") }
+                ownerID = owner.id
+            }
+        }
+        let team = try KeyRules.listingTeam(asked: input.team, principal)
+        return try await repository.keys(ownerID: ownerID, team: team, after: input.cursor, limit: input.limit).map(withPendingUse)
+    }
+
+    func show(_ id: String, by principal: Principal) async throws -> KeyRecord {
+        try KeyRules.require(.keysRead, principal)
+        return withPendingUse(try await visibleKey(id, principal))
+    }
+
+    func revoke(_ id: String, reason: String?, by principal: Principal, origin: AuditOrigin) async throws -> KeyRecord {
+        try KeyRules.require(.keysWrite, principal)
+        let record = try await visibleKey(id, principal)
+        let reason = try Limits.text(reason, field: "reason", max: Limits.maxReasonLength)
+        let now = clock()
+        let audit = stamped(.init(at: now, event: "key.revoked", actor: principal.user.name, credential: principal.credential,
+                                  keyID: record.keyID, team: record.team), origin)
+        guard let revoked = try await repository.revoke(id: record.keyID, at: now, by: principal.user.name, reason: reason, audit: audit) else {
+            throw APIError.notFound("no key \(record.keyID)")
+        }
+        return revoked
+    }
+
+    struct RotateRequest: Sendable {
+        var graceSeconds: Int?
+        var idempotencyKey: String?
+        var requestHash: Data
+    }
+
+    func rotate(_ id: String, _ input: RotateRequest, by principal: Principal, origin: AuditOrigin) async throws -> MintedKey {
+        try KeyRules.require(.keysWrite, principal)
+        let old = try await visibleKey(id, principal)
+        let grace = try Limits.seconds(input.graceSeconds ?? 7 * 24 * 3600, field: "grace_seconds", allowZero: true)
+        try KeyRules.checkGrant(scopes: old.scopes, team: old.team, principal)
+        if let idempotencyKey = input.idempotencyKey,
+           let previous = try await repository.idempotency(credential: principal.idempotencyScope, key: idempotencyKey) {
+            return try await replay(previous, input.requestHash, principal, origin)
+        }
+        let now = clock()
+        guard old.state(at: now) == .active else { throw Self.notActive(old, now) }
+        let expiresAt = old.expiresAt.map { now.addingTimeInterval($0.timeIntervalSince(old.createdAt)).wholeSeconds }
+        // A key rotating itself is renewed for the lifetime it had (`dev-infra rotate` of a CI key
+        // with an expiry); rotating another key may not outlive the caller.
+        if principal.keyID != old.keyID { try KeyRules.checkLifetime(expiresAt, principal) }
+        let key = APIKey.generate()
+        var record = old
+        record.keyID = key.keyID
+        record.secretHash = ServerSecrets.hash(secret: key.secret)
+        record.createdAt = now.wholeSeconds
+        record.expiresAt = expiresAt
+        record.lastUsedAt = nil
+        record.rotatedFrom = old.keyID
+        record.rotatedTo = nil
+        record.graceEndsAt = nil
+        let audit = stamped(.init(at: now, event: "key.rotated", actor: principal.user.name, credential: principal.credential,
+                                  keyID: old.keyID, target: key.keyID, team: old.team), origin)
+        let outcome = try await repository.rotate(oldID: old.keyID, to: record, graceEndsAt: now.addingTimeInterval(grace), now: now,
+                                                  idempotency: try sealed(key, input.idempotencyKey, input.requestHash, principal, now),
+                                                  audit: audit)
+        switch outcome {
+        case .rotated: return MintedKey(record: record, rawKey: key.rawValue)
+        case .notActive: throw Self.notActive(try await repository.key(id: old.keyID) ?? old, now)
+        case .replay(let winner): return try await replay(winner, input.requestHash, principal, origin)
+        }
+    }
+
+    // MARK: Idempotency
+
+    static func hash(_ line: String, _ body: Data) -> Data { Data(SHA256.hash(data: Data((line + "\n").utf8) + body)) }
+
+    private func sealed(_ key: APIKey, _ idempotencyKey: String?, _ requestHash: Data, _ principal: Principal, _ now: Date) throws -> IdempotencyRecord? {
+        guard let idempotencyKey else { return nil }
+        return IdempotencyRecord(credential: principal.idempotencyScope, idempotencyKey: idempotencyKey, requestHash: requestHash,
+                                 keyID: key.keyID, sealedKey: try secrets.seal(key.rawValue), createdAt: now)
+    }
+
+    /// The answer to a retried create or rotate: the same key, and nothing minted. The caller is
+    /// checked again first, as if it asked for that key now: rights shrink, keys enter their grace.
+    private func replay(_ previous: IdempotencyRecord, _ requestHash: Data, _ principal: Principal, _ origin: AuditOrigin) async throws -> MintedKey {
+        guard previous.requestHash == requestHash else {
+            throw APIError(.idempotencyConflict, "this Idempotency-Key was used with a different request")
+        }
+        guard let record = try await repository.key(id: previous.keyID), KeyRules.canSee(record, principal) else {
+            throw APIError.notFound("the key this Idempotency-Key minted is not visible to this credential")
+        }
+        try KeyRules.checkGrant(scopes: record.scopes, team: record.team, principal)
+        // The successor of the caller's own rotation is the caller renewed, whatever its grace.
+        if record.rotatedFrom == nil || record.rotatedFrom != principal.keyID { try KeyRules.checkLifetime(record.expiresAt, principal) }
+        guard let raw = try? secrets.unseal(previous.sealedKey) else {
+            throw APIError(.idempotencyConflict, "the earlier answer to this Idempotency-Key cannot be replayed; send a new one")
+        }
+        // Counted like rejections: a client retrying in a loop adds one row a flush, not one a retry.
+        rejections.record(stamped(.init(at: clock(), event: "key.replayed", actor: principal.user.name, credential: principal.credential,
+                                        keyID: record.keyID, team: record.team), origin))
+        return MintedKey(record: record, rawKey: raw, replayed: true)
+    }
+
+    // MARK: Checks
+
+    /// The key `id`, if the caller may see it (`KeyRules.canSee`). Others get 404, so key ids of
+    /// other people and other teams cannot be probed.
+    func visibleKey(_ id: String, _ principal: Principal) async throws -> KeyRecord {
+        guard APIKey.isKeyID(id) else { throw APIError.invalidRequest("\"\(Limits.clip(id) ?? "")\" is not a key id (12 letters and digits)") }
+        guard let record = try await repository.key(id: id), KeyRules.canSee(record, principal) else {
+            throw APIError.notFound("no key \(id)")
+        }
+        return record
+    }
+
+    /// Use seen by this replica but not yet flushed shows in answers at once.
+    private func withPendingUse(_ record: KeyRecord) -> KeyRecord {
+        var record = record
+        if let used = usage.pendingUse(of: record.keyID), used > (record.lastUsedAt ?? .distantPast) { record.lastUsedAt = used }
+        return record
+    }
+
+    func stamped(_ event: AuditEvent, _ origin: AuditOrigin) -> AuditEvent {
+        var event = event
+        event.client = origin.client
+        event.requestID = origin.requestID
+        return event
+    }
+
+    static func notActive(_ record: KeyRecord, _ now: Date) -> APIError {
+        APIError(.keyNotActive, "key \(record.keyID) is \(record.state(at: now).rawValue); only an active key can be rotated")
+    }
+}

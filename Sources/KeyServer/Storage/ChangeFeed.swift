@@ -1,0 +1,104 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Changes that make a cached key record wrong: a key revoked or rotated (or its expiry changed),
+/// a user demoted or deleted. Storage publishes them once committed; every `KeyCache` of the
+/// process hears them.
+///
+/// A feed is *live* while every change is sure to reach it. SQLite's and the in-memory store's
+/// feeds are always live (every change goes through this process). PostgreSQL's is live only
+/// while its `LISTEN` connection is up: when it drops, the feed says `everything` and goes dark,
+/// and caches read through to the database until it is back (fail closed: revocation is never late).
+public final class ChangeFeed: Sendable {
+    public enum Change: Sendable, Equatable {
+        case key(String)
+        case user(Int64)
+        /// Changes may have been missed: forget everything.
+        case everything
+    }
+
+    private struct State {
+        var live: Bool
+        var subscribers: [@Sendable (Change) -> Void] = []
+        /// Bumped on every change: a cache fills an entry only if no change came while it read.
+        var generation: UInt64 = 0
+        var echoes: [String: Echo] = [:]
+    }
+
+    private enum Echo {
+        case expected, arrived
+        case waiting(CheckedContinuation<Void, Never>)
+    }
+
+    private let state: NIOLockedValueBox<State>
+
+    public init(live: Bool) {
+        state = NIOLockedValueBox(State(live: live))
+    }
+
+    public var isLive: Bool { state.withLockedValue { $0.live } }
+    public var generation: UInt64 { state.withLockedValue { $0.generation } }
+
+    public func subscribe(_ handler: @escaping @Sendable (Change) -> Void) {
+        state.withLockedValue { $0.subscribers.append(handler) }
+    }
+
+    /// Delivers `change` to every subscriber; `token` wakes a `waitForEcho` of the same token.
+    public func publish(_ change: Change, token: String? = nil) {
+        let (handlers, waiter) = state.withLockedValue { state -> ([@Sendable (Change) -> Void], CheckedContinuation<Void, Never>?) in
+            state.generation &+= 1
+            guard let token, let echo = state.echoes[token] else { return (state.subscribers, nil) }
+            if case .waiting(let continuation) = echo {
+                state.echoes[token] = nil
+                return (state.subscribers, continuation)
+            }
+            state.echoes[token] = .arrived
+            return (state.subscribers, nil)
+        }
+        handlers.forEach { $0(change) }
+        waiter?.resume()
+    }
+
+    /// The feed lost (`false`) or regained (`true`) its guarantee; either way caches forget
+    /// everything, since changes may have come while nobody listened.
+    public func setLive(_ live: Bool) {
+        state.withLockedValue { $0.live = live }
+        publish(.everything)
+    }
+
+    /// Says that a change with this token is about to be published (before the commit that sends it).
+    public func expectEcho(_ token: String) {
+        state.withLockedValue { $0.echoes[token] = .expected }
+    }
+
+    /// Waits until `publish(_, token:)` with a token given to `expectEcho` arrives, or `timeout`
+    /// passes: a replica that revokes waits for its own notification, which PostgreSQL sends to
+    /// every listener at the same commit.
+    public func waitForEcho(_ token: String, timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = self.state.withLockedValue { state -> Bool in
+                        guard case .expected = state.echoes[token] else {
+                            state.echoes[token] = nil  // arrived, or never expected, or timed out
+                            return true
+                        }
+                        state.echoes[token] = .waiting(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                let pending = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                    guard let echo = state.echoes.removeValue(forKey: token), case .waiting(let continuation) = echo else { return nil }
+                    return continuation
+                }
+                pending?.resume()
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
