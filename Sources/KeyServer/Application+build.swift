@@ -78,6 +78,12 @@ public func buildApplication(_ configuration: ServerConfiguration, repository: a
         server = try .tls(http1, tlsConfiguration: certificates.serverConfiguration())
         background.append(CertificateReloader(store: certificates, logger: logger))
     }
+    if let metrics = configuration.metrics {
+        let announce = logger
+        background.append(buildMetricsApplication(services.metrics, services: services, host: metrics.host, port: metrics.port) { port in
+            announce.info("metrics on \(metrics.host):\(port)/metrics")
+        })
+    }
     return Application(
         router: buildRouter(services),
         server: server,
@@ -90,6 +96,7 @@ public func buildApplication(_ configuration: ServerConfiguration, repository: a
 func buildRouter(_ services: Services) -> Router<ServerContext> {
     let router = Router(context: ServerContext.self)
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
+    router.add(middleware: MetricsMiddleware(metrics: services.metrics))
     let table = RouteTable()
     router.add(middleware: ProblemMiddleware(routes: table, services: services))
     registerRoutes(router, services)
@@ -101,7 +108,10 @@ func buildRouter(_ services: Services) -> Router<ServerContext> {
 func registerRoutes(_ router: Router<ServerContext>, _ services: Services) {
     // Liveness: the process answers. It says what it last knew of the database without asking it,
     // so a load balancer's probe costs nothing; `/readyz` asks.
-    router.get("healthz") { _, _ in ["status": "ok", "database": services.health.isUp ? "ok" : "unavailable"] }
+    router.get("healthz") { _, _ in
+        HealthView(status: "ok", database: services.health.isUp ? "ok" : "unavailable",
+                   changeFeed: services.repository.changes.isLive ? "live" : "down", changeFeedConnects: services.repository.changes.connects)
+    }
     router.get("readyz") { _, _ in
         guard await services.checkDatabase() else { throw APIError(.databaseUnavailable, "the database is not answering", retryAfter: 1) }
         return ["status": "ready", "database": "ok"]
@@ -119,6 +129,16 @@ func registerRoutes(_ router: Router<ServerContext>, _ services: Services) {
     protected.get("audit", use: other.audit)
     protected.get("teams/{team}/projects", use: other.listProjects)
     protected.post("teams/{team}/projects", use: other.createProject)
+}
+
+/// `/healthz`: liveness, and what this replica last knew of its database and its change feed
+/// (`down` while PostgreSQL's LISTEN connection is lost: the key cache is bypassed meanwhile).
+struct HealthView: ResponseEncodable {
+    var status: String
+    var database: String
+    var changeFeed: String
+    var changeFeedConnects: Int
+    enum CodingKeys: String, CodingKey { case status, database, changeFeed = "change_feed", changeFeedConnects = "change_feed_connects" }
 }
 
 /// Writes collected key use every `interval`, and once more on shutdown, with the counted
@@ -151,6 +171,8 @@ struct UsageFlusher: Service {
     }
 
     func flush(rejections: Bool) async {
+        // A ping a tick keeps `/healthz`'s view of the database current without a request asking.
+        guard await services.checkDatabase() else { return }
         do {
             try await services.usage.flush(to: services.repository)
             if rejections { try await services.rejections.flush(to: services.repository) }

@@ -19,9 +19,13 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         var context = context
         let principal: Principal
+        let started = ContinuousClock.now
         do {
             principal = try await services.authenticator.principal(for: request)
+            services.metrics.authDuration.record(since: started)
         } catch let error as APIError {
+            services.metrics.authDuration.record(since: started)
+            services.metrics.authFailure(error.code)
             let now = services.clock()
             if let wait = services.refusals.take(ClientAddress.bucket(context.client), now: now) {
                 let throttled = Self.tooMany("too many refused credentials from this address", wait)

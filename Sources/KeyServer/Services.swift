@@ -33,6 +33,7 @@ public struct Services: Sendable {
 
     /// What this replica last learnt of the database: from `/readyz`, the flusher and failed requests.
     let health = DatabaseHealth()
+    let metrics = ServerMetrics()
 
     init(repository: any KeyRepository, secrets: ServerSecrets, clock: @escaping @Sendable () -> Date, limits: ServerLimits, logger: Logger,
          verifyPassword: @escaping @Sendable (String, String) -> Bool, keyCacheSize: Int = 100_000) {

@@ -26,7 +26,7 @@ import Testing
         #expect(try server.admin(["admin", "user", "list"]).stdout.contains("carol\tuser\tweb"))
         let (status, me) = try server.request("GET", "/v1/whoami", key: key.rawValue)
         #expect(status == 200 && me["user"] as? String == "admin")
-        let wrongDatabase = try Run.process(Run.builtProduct("dev-infra-server"), ["admin", "bootstrap", "--database", "postgres://x"], environment: [:])
+        let wrongDatabase = try Run.process(Run.builtProduct("dev-infra-server"), ["admin", "bootstrap", "--database", "mysql://x"], environment: [:])
         #expect(wrongDatabase.status == 64)
         #expect(wrongDatabase.stderr.contains("sqlite:PATH"))
     }
@@ -61,11 +61,7 @@ import Testing
 
         let log = try String(contentsOfFile: server.logPath, encoding: .utf8)
         #expect(log.contains("debug") || log.contains("trace"), "the log ran at debug level")
-        var stored = Data()
-        for suffix in ["", "-wal", "-shm"] {
-            stored += FileManager.default.contents(atPath: server.folder + "/server.sqlite" + suffix) ?? Data()
-        }
-        let storedText = String(decoding: stored, as: UTF8.self)
+        let storedText = try TestDatabase.dump(server.database)
         for raw in issued + [forged] {
             let secret = try APIKey.parse(raw).secret
             #expect(!log.contains(secret), "a secret reached the log")

@@ -22,6 +22,8 @@ public final class ChangeFeed: Sendable {
         var subscribers: [@Sendable (Change) -> Void] = []
         /// Bumped on every change: a cache fills an entry only if no change came while it read.
         var generation: UInt64 = 0
+        /// How many times the feed became live: a replica's listener reconnects show here.
+        var connects = 0
         var echoes: [String: Echo] = [:]
     }
 
@@ -38,6 +40,7 @@ public final class ChangeFeed: Sendable {
 
     public var isLive: Bool { state.withLockedValue { $0.live } }
     public var generation: UInt64 { state.withLockedValue { $0.generation } }
+    public var connects: Int { state.withLockedValue { $0.connects } }
 
     public func subscribe(_ handler: @escaping @Sendable (Change) -> Void) {
         state.withLockedValue { $0.subscribers.append(handler) }
@@ -62,7 +65,10 @@ public final class ChangeFeed: Sendable {
     /// The feed lost (`false`) or regained (`true`) its guarantee; either way caches forget
     /// everything, since changes may have come while nobody listened.
     public func setLive(_ live: Bool) {
-        state.withLockedValue { $0.live = live }
+        state.withLockedValue { state in
+            state.live = live
+            if live { state.connects += 1 }
+        }
         publish(.everything)
     }
 

@@ -73,8 +73,25 @@ public protocol ProjectStore: Sendable {
 public protocol KeyRepository: UserStore, KeyStore, IdempotencyStore, AuditStore, ProjectStore {
     /// What a cache of key records may rely on to hear of changes (see `KeyCache`).
     var changes: ChangeFeed { get }
-    /// A cheap round trip: the readiness answer of `/healthz`.
+    /// A cheap round trip: the readiness answer of `/readyz`.
     func ping() async throws
+    /// Pool use for `/metrics`; nil where there is no pool.
+    var statistics: StorageStatistics? { get }
+}
+
+/// How busy a store's connection pool is, for `/metrics`.
+public struct StorageStatistics: Sendable {
+    public var callsInFlight: Int
+    public var poolSize: Int
+    public init(callsInFlight: Int, poolSize: Int) {
+        self.callsInFlight = callsInFlight
+        self.poolSize = poolSize
+    }
+}
+
+extension KeyRepository {
+    /// Stores without a pool to speak of report nothing.
+    public var statistics: StorageStatistics? { nil }
 }
 
 /// What a conditional rotation did.

@@ -21,6 +21,15 @@ public struct StorageBackend: Sendable {
     }
 
     public static func open(_ url: String, poolSize: Int = 10, logger: Logger) throws -> StorageBackend {
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            let settings: PostgresSettings
+            do { settings = try PostgresSettings(url: url, poolSize: poolSize) } catch let error as DatabaseURLError {
+                throw Failure(description: error.description)
+            }
+            let repository = PostgresRepository(settings: settings, logger: logger)
+            return StorageBackend(repository: repository, defaultSecretsPath: nil, description: settings.redacted,
+                                  background: { try await repository.run() }, prepare: { try await repository.migrate() })
+        }
         if url == "memory:" {
             return StorageBackend(repository: InMemoryRepository(), defaultSecretsPath: ephemeralSecrets, description: "memory:",
                                   background: {}, prepare: {})

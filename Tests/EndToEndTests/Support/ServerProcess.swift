@@ -4,25 +4,31 @@ import FoundationNetworking
 #endif
 
 /// The real `dev-infra-server` binary on a free loopback port, with its database in a temp folder
-/// and its stderr (the log) in a file.
+/// (or on the test PostgreSQL: `TestDatabase`) and its stderr (the log) in a file.
 final class ServerProcess: @unchecked Sendable {
     let folder: String
     let process = Process()
     private(set) var port = 0
-    var database: String { "sqlite:\(folder)/server.sqlite" }
+    /// The database URL; replicas are servers given the same one (and the same secret file).
+    let database: String
+    let secretFile: String
     var logPath: String { folder + "/server.log" }
     /// Seconds added to the server's clock (`--test-clock-file`): `advanceClock` instead of sleeping.
     var clockPath: String { folder + "/clock-offset" }
     private var offset: Double = 0
 
-    init(folder: String, arguments: [String] = []) throws {
+    init(folder: String, arguments: [String] = [], database: String? = nil, secretFile: String? = nil,
+         environment: [String: String] = [:]) throws {
         self.folder = folder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        self.database = try database ?? TestDatabase.freshURL(folder: folder)
+        self.secretFile = try secretFile ?? TestDatabase.secretFile(in: folder)
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Run.builtProduct("dev-infra-server"))
         FileManager.default.createFile(atPath: clockPath, contents: Data("0".utf8))
-        process.arguments = ["serve", "--port", "0", "--database", database, "--test-clock-file", clockPath] + arguments
-        process.environment = ["HOME": folder, "PATH": "/usr/bin:/bin"]
+        process.arguments = ["serve", "--port", "0", "--database", self.database, "--secret-file", self.secretFile,
+                             "--test-clock-file", clockPath] + arguments
+        process.environment = ["HOME": folder, "PATH": "/usr/bin:/bin"].merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         try process.run()
