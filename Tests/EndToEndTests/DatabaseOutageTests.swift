@@ -12,11 +12,23 @@ struct DatabaseOutageTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts/start-postgres.sh").path
 
+    /// Runs scripts/start-postgres.sh with posix_spawn and waitpid. Foundation's `Process` missed
+    /// this script's exit (its child daemonises PostgreSQL) and waited forever, so it is not used here.
     func postgres(_ arguments: [String]) throws -> RunResult {
-        let result = try Run.process("/bin/bash", [Self.script] + arguments,
-                                     environment: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], timeout: 90)
-        #expect(result.status == 0, "start-postgres.sh \(arguments): \(result.stderr)")
-        return result
+        let out = sandbox.root + "/pg-\(UUID().uuidString).out"
+        let command = "exec /bin/bash '\(Self.script)' \(arguments.map { "'\($0)'" }.joined(separator: " ")) </dev/null >'\(out)' 2>&1"
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { (text: String) in strdup(text) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), nil]
+        defer { envp.forEach { free($0) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, envp) == 0 else { throw TestDatabase.Failed(description: "posix_spawn failed") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        #expect(exitStatus == 0, "start-postgres.sh \(arguments): \(text)")
+        return RunResult(status: exitStatus, stdout: text, stderr: "", seconds: 0)
     }
 
     /// Polls (bounded) until `condition` holds.
