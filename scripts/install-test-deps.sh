@@ -11,6 +11,7 @@ packages=(
     openssl curl ca-certificates                       # the TLS tests' throwaway CA, and curl over https
     bsdutils util-linux                                # `script` for terminal tests, `setpriv`, `flock`
     strace                                             # the kill tests' kills at exact write steps
+    postgresql-15 postgresql-client-15                 # the server suites' second backend (scripts/start-postgres.sh)
 )
 missing=()
 for pkg in "${packages[@]}"; do

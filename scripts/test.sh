@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine with Swift:
 #   1. the Debian packages the tests need (scripts/install-test-deps.sh; sudo when not root),
-#   2. one debug build, every Swift test target on it (`swift test`),
+#   2. one debug build, every Swift test target on it (`swift test`), on SQLite, then again with a
+#      throwaway PostgreSQL (scripts/start-postgres.sh): the server suites on the second backend,
+#      and the replica and outage tests that need it,
 #   3. the generated man page, completions and embedded openapi.yaml are current,
 #   4. kill tests: the CLI and the server SIGKILLed mid-write, their files and database checked,
 #   5. contract fuzzing: schemathesis against the running server's /openapi.yaml,
@@ -19,8 +21,16 @@ scripts/install-test-deps.sh
 step "build"
 swift build --build-tests
 
-step "swift test"
+step "swift test (SQLite)"
 swift test --skip-build
+
+step "swift test (PostgreSQL)"
+pgdir=$(mktemp -d)
+trap 'scripts/start-postgres.sh --stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"' EXIT
+eval "$(scripts/start-postgres.sh "$pgdir")"
+swift test --skip-build
+scripts/start-postgres.sh --stop "$pgdir" >/dev/null
+unset DEV_INFRA_TEST_POSTGRES_URL DEV_INFRA_TEST_POSTGRES_CA DEV_INFRA_TEST_POSTGRES_DIR DEV_INFRA_TEST_POSTGRES_PORT
 
 step "generated docs"
 scripts/generate-docs.sh --check
