@@ -34,7 +34,8 @@ struct AccountController {
             services.reject(.init(at: now, event: "login.throttled", code: ReasonCode.rateLimited.rawValue), context)
             throw AuthMiddleware.tooMany("too many sign-in attempts", wait)
         }
-        let user = try await services.repository.user(named: input.username)
+        // A name no user can have (NUL, which PostgreSQL cannot even compare) is simply no user.
+        let user = input.username.contains("\u{0}") ? nil : try await services.repository.user(named: input.username)
         let hash = user?.passwordHash
         let verify = services.verifyPassword
         guard services.passwordChecks.enter() else {
@@ -55,7 +56,7 @@ struct AccountController {
         return try .json(TokenView(accessToken: try JWTSigner(secrets: services.secrets).sign(user: user, now: now)))
     }
 
-    struct WhoamiView: Encodable {
+    struct WhoamiView: Encodable, Sendable {
         var user: String
         var kind: String
         var keyID: String?
@@ -70,10 +71,14 @@ struct AccountController {
         }
     }
 
+    /// The most frequent authenticated call (scripts and gateways ask it on every run), so its
+    /// body is written by `WhoamiView.json`, not `JSONEncoder` (a tenth of the request's CPU time).
     func whoami(_ request: Request, context: ServerContext) async throws -> Response {
         let p = try context.requirePrincipal()
-        return try .json(WhoamiView(user: p.user.name, kind: p.kind.rawValue, keyID: p.keyID, scopes: p.scopes.sorted().map(\.rawValue),
-                                    team: p.team, teams: p.user.teams, admin: p.isAdmin, expiresAt: p.expiresAt))
+        let view = WhoamiView(user: p.user.name, kind: p.kind.rawValue, keyID: p.keyID, scopes: p.scopes.sorted().map(\.rawValue),
+                              team: p.team, teams: p.user.teams, admin: p.isAdmin, expiresAt: p.expiresAt)
+        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: view.json)))
     }
 }
 

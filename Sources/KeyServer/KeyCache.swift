@@ -11,16 +11,20 @@ import NIOConcurrencyHelpers
 /// - while the feed is not live (PostgreSQL's `LISTEN` connection is down) nothing is served from
 ///   the cache or added to it: every request reads through;
 /// - an entry is added only if no change at all arrived while it was read, so a revocation that
-///   commits between our read and our insert can never leave a stale entry behind.
+///   commits between our read and our insert can never leave a stale entry behind;
+/// - an entry older than `maxAge` is read again: a change no feed carries (an edit in the database
+///   by hand) is seen within that bound.
 ///
 /// Only keys that exist are cached: a flood of random key ids adds nothing, so it can neither
 /// evict real entries nor fill memory (the refusal limiter throttles its database reads).
 public final class KeyCache: Sendable {
     public typealias Entry = (key: KeyRecord, owner: User)
+    /// An entry and when it was read (monotonic nanoseconds).
+    private typealias Stored = (entry: Entry, loadedAt: UInt64)
 
     private struct State {
-        var young: [String: Entry] = [:]
-        var old: [String: Entry] = [:]
+        var young: [String: Stored] = [:]
+        var old: [String: Stored] = [:]
         var hits = 0
         var misses = 0
         var invalidations = 0
@@ -28,11 +32,18 @@ public final class KeyCache: Sendable {
 
     /// 0 turns the cache off (every request reads the database).
     public let capacity: Int
+    /// An entry is read again after this long whatever the feed says: a bound on how long a change
+    /// the feed could not carry (an edit made in the database by hand) goes unseen.
+    public let maxAge: Duration
+    private let maxAgeNanoseconds: UInt64
     private let feed: ChangeFeed
     private let state = NIOLockedValueBox(State())
 
-    public init(capacity: Int, feed: ChangeFeed) {
+    public init(capacity: Int, feed: ChangeFeed, maxAge: Duration = .seconds(30)) {
         self.capacity = max(0, capacity)
+        self.maxAge = maxAge
+        let parts = maxAge.components
+        maxAgeNanoseconds = UInt64(max(0, parts.seconds)) * 1_000_000_000 + UInt64(max(0, parts.attoseconds / 1_000_000_000))
         self.feed = feed
         feed.subscribe { [weak self] change in self?.apply(change) }
     }
@@ -43,8 +54,10 @@ public final class KeyCache: Sendable {
         let generation = feed.generation
         let live = feed.isLive
         if live, let hit = lookup(id) { return hit }
+        // The age counts from before the read: the entry is never older than it says.
+        let loadedAt = DispatchTime.now().uptimeNanoseconds
         guard let loaded = try await load() else { return nil }
-        if live { store(id, loaded, ifGeneration: generation) }
+        if live { store(id, loaded, ifGeneration: generation, loadedAt: loadedAt) }
         return loaded
     }
 
@@ -53,30 +66,36 @@ public final class KeyCache: Sendable {
     }
 
     private func lookup(_ id: String) -> Entry? {
-        state.withLockedValue { state in
-            if let entry = state.young[id] {
+        let now = DispatchTime.now().uptimeNanoseconds
+        return state.withLockedValue { state in
+            if let stored = state.young[id] {
+                guard now &- stored.loadedAt <= maxAgeNanoseconds else {
+                    state.young.removeValue(forKey: id)
+                    state.misses += 1
+                    return nil
+                }
                 state.hits += 1
-                return entry
+                return stored.entry
             }
-            guard let entry = state.old.removeValue(forKey: id) else {
+            guard let stored = state.old.removeValue(forKey: id), now &- stored.loadedAt <= maxAgeNanoseconds else {
                 state.misses += 1
                 return nil
             }
             state.hits += 1
-            insert(id, entry, &state)
-            return entry
+            insert(id, stored, &state)
+            return stored.entry
         }
     }
 
-    private func store(_ id: String, _ entry: Entry, ifGeneration generation: UInt64) {
+    private func store(_ id: String, _ entry: Entry, ifGeneration generation: UInt64, loadedAt: UInt64) {
         state.withLockedValue { state in
             // Checked under our lock: a change published after this point finds the entry and drops it.
             guard feed.isLive, feed.generation == generation else { return }
-            insert(id, entry, &state)
+            insert(id, (entry, loadedAt), &state)
         }
     }
 
-    private func insert(_ id: String, _ entry: Entry, _ state: inout State) {
+    private func insert(_ id: String, _ entry: Stored, _ state: inout State) {
         if state.young.count >= max(1, capacity / 2) {
             state.old = state.young
             state.young = [:]
@@ -93,8 +112,8 @@ public final class KeyCache: Sendable {
                 state.young.removeValue(forKey: id)
                 state.old.removeValue(forKey: id)
             case .user(let userID):
-                state.young = state.young.filter { $0.value.owner.id != userID }
-                state.old = state.old.filter { $0.value.owner.id != userID }
+                state.young = state.young.filter { $0.value.entry.owner.id != userID }
+                state.old = state.old.filter { $0.value.entry.owner.id != userID }
             case .everything:
                 state.young = [:]
                 state.old = [:]

@@ -44,8 +44,11 @@ struct AuthMiddleware: RouterMiddleware {
         }
         if let keyID = principal.keyID { services.usage.record(keyID, at: now) }
         context.principal = principal
-        context.logger[metadataKey: "actor"] = .string(principal.user.name)
-        if let keyID = principal.keyID { context.logger[metadataKey: "key_id"] = .string(keyID) }
+        // One assignment: the stream handler renders its metadata again on every change.
+        var metadata = context.logger.handler.metadata
+        metadata["actor"] = .string(principal.user.name)
+        if let keyID = principal.keyID { metadata["key_id"] = .string(keyID) }
+        context.logger.handler.metadata = metadata
         do {
             return try await next(request, context)
         } catch let error as APIError where error.status == .forbidden {
@@ -85,6 +88,8 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch StorageError.unavailable {
             services.health.set(up: false)
             throw APIError(.databaseUnavailable, "the database is not answering; retry shortly", retryAfter: 1)
+        } catch StorageError.invalidText {
+            throw APIError.invalidRequest("the request holds a character that cannot be stored (NUL)")
         } catch StorageError.duplicate(let what) {
             throw APIError.invalidRequest("\(what) already exists")
         } catch is NIOTooManyBytesError {

@@ -41,7 +41,11 @@ final class ServerMetrics: Sendable {
         poolSize = CoreMetrics.Gauge(label: "devinfra_database_pool_size", dimensions: [], factory: factory)
     }
 
+    static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
     func request(route: String, method: String, status: Int) {
+        // The parser accepts some forty methods: the rest share one label.
+        let method = Self.methods.contains(method) ? method : "OTHER"
         let label = "\(route) \(method) \(status)"
         let counter = requests.withLockedValue { counters in
             if let counter = counters[label] { return counter }

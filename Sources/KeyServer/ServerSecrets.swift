@@ -125,6 +125,11 @@ extension ServerSecrets {
     /// database, created on first use. Replicas on one PostgreSQL must share one key (their JWTs
     /// and sealed idempotency answers are read by each other), so PostgreSQL has no default.
     public static func load(file: String?, environment: [String: String], defaultPath: String?) throws -> ServerSecrets {
+        if environment["DEV_INFRA_SERVER_SECRET"] != nil, file != nil || environment["DEV_INFRA_SERVER_SECRET_FILE"] != nil {
+            // Which one would win is a guess an operator should not have to make: replicas that
+            // disagree on the key cannot read each other's tokens.
+            throw Failure(message: "the server key is given twice: DEV_INFRA_SERVER_SECRET and a secret file; keep one")
+        }
         if let encoded = environment["DEV_INFRA_SERVER_SECRET"] {
             guard let data = Data(base64Encoded: encoded.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
                 throw Failure(message: "DEV_INFRA_SERVER_SECRET must be 32 bytes in base64 (make one with: head -c 32 /dev/urandom | base64)")

@@ -53,14 +53,8 @@ public struct Services: Sendable {
 
     /// One round trip to the database, remembered in `health`.
     func checkDatabase() async -> Bool {
-        do {
-            try await repository.ping()
-            health.set(up: true)
-            return true
-        } catch {
-            health.set(up: false)
-            return false
-        }
+        let repository = repository
+        return await health.check { try await repository.ping() }
     }
 
     /// The event with the request's client address and id: what a change stores with itself.

@@ -127,6 +127,7 @@ struct Serve: AsyncParsableCommand {
             json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
         }
         let backend = try database.open()
+        do { try backend.lockForServing() } catch let failure as StorageBackend.Failure { throw ValidationError(failure.description) }
         let secrets = try ServerSecrets.load(file: secretFile, environment: ProcessInfo.processInfo.environment,
                                              defaultPath: backend.defaultSecretsPath)
         let settings = configuration

@@ -98,14 +98,18 @@ struct ReplicaTests {
         let connects = try #require(try server.request("GET", "/healthz").1["change_feed_connects"] as? Int)
         // Behind the server's back and without a notification: end its LISTEN connection and revoke.
         try TestDatabase.sql(server.database, """
-            SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND datname = current_database();
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE application_name = 'dev-infra-server listener' AND datname = current_database();
             UPDATE api_keys SET revoked_at = 1800000000, revoked_by = 'dba' WHERE key_id = '\(try APIKey.parse(key).keyID)';
             """)
         // Wait (bounded) until the replica has noticed and listens again.
         let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, (try server.request("GET", "/healthz").1["change_feed_connects"] as? Int ?? 0) <= connects {
+        var now = connects
+        while Date() < deadline, now <= connects {
             Thread.sleep(forTimeInterval: 0.05)
+            now = try server.request("GET", "/healthz").1["change_feed_connects"] as? Int ?? 0
         }
+        #expect(now > connects, "the replica noticed its LISTEN connection ended and listened again")
         let (status, problem) = try server.request("GET", "/v1/whoami", key: key)
         #expect(status == 401 && problem["code"] as? String == "key_revoked", "\(problem)")
     }

@@ -31,6 +31,22 @@ import Testing
         #expect(wrongDatabase.stderr.contains("sqlite:PATH"))
     }
 
+    /// A second server on one SQLite file is refused: its key cache would not hear the first's revocations.
+    @Test(.enabled(if: !TestDatabase.isPostgres, "SQLite only")) func oneServerPerSQLiteFile() throws {
+        let server = try ServerProcess(folder: sandbox.root + "/server")
+        defer { server.stop() }
+        do {
+            let second = try ServerProcess(folder: sandbox.root + "/second", database: server.database, secretFile: server.secretFile)
+            second.stop()
+            Issue.record("a second server started on \(server.database)")
+        } catch let failed as ServerProcess.ServerFailed {
+            #expect(failed.log.contains("another dev-infra-server serves"), "\(failed.log)")
+        }
+        server.stop()
+        let after = try ServerProcess(folder: sandbox.root + "/third", database: server.database, secretFile: server.secretFile)
+        after.stop()
+    }
+
     @Test func noSecretReachesTheLogOrTheDatabase() throws {
         let server = try ServerProcess(folder: sandbox.root + "/server", arguments: ["--log-level", "trace"])
         let admin = try #require(try server.admin(["admin", "bootstrap"]).stdout.split(separator: "\n").first.map(String.init))

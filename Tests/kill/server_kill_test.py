@@ -51,7 +51,7 @@ from killtest_common import (HTTP, LISTENING, KnownBugs, NotSent, Server, Unknow
                              require_binaries, scratch_dir, snapshot_binaries, setup_database, strace_available, strace_kill_prefix)
 
 WORKERS = 4
-SQLITE_FILES = {"server.sqlite", "server.sqlite-wal", "server.sqlite-shm", "server.sqlite-journal"}
+SQLITE_FILES = {"server.sqlite", "server.sqlite-wal", "server.sqlite-shm", "server.sqlite-journal", "server.sqlite.lock"}
 # Calls that put a file in place or set its mode: where a kill can leave a secret file half made.
 FILE_PLACING_SYSCALLS = ["rename", "link", "linkat", "chmod", "fchmodat", "fchmod"]
 GRACES = [0, 3600]

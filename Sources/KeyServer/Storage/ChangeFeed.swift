@@ -1,9 +1,9 @@
 import Foundation
 import NIOConcurrencyHelpers
 
-/// Changes that make a cached key record wrong: a key revoked or rotated (or its expiry changed),
-/// a user demoted or deleted. Storage publishes them once committed; every `KeyCache` of the
-/// process hears them.
+/// Changes that make a cached key record wrong: a key revoked or rotated today (and a changed
+/// expiry, a demoted or deleted user, once the API can make those changes: `.user` is handled by
+/// every cache already). Storage publishes them once committed; every `KeyCache` of the process hears them.
 ///
 /// A feed is *live* while every change is sure to reach it. SQLite's and the in-memory store's
 /// feeds are always live (every change goes through this process). PostgreSQL's is live only
@@ -29,7 +29,7 @@ public final class ChangeFeed: Sendable {
 
     private enum Echo {
         case expected, arrived
-        case waiting(CheckedContinuation<Void, Never>)
+        case waiting(CheckedContinuation<Bool, Never>)
     }
 
     private let state: NIOLockedValueBox<State>
@@ -48,7 +48,7 @@ public final class ChangeFeed: Sendable {
 
     /// Delivers `change` to every subscriber; `token` wakes a `waitForEcho` of the same token.
     public func publish(_ change: Change, token: String? = nil) {
-        let (handlers, waiter) = state.withLockedValue { state -> ([@Sendable (Change) -> Void], CheckedContinuation<Void, Never>?) in
+        let (handlers, waiter) = state.withLockedValue { state -> ([@Sendable (Change) -> Void], CheckedContinuation<Bool, Never>?) in
             state.generation &+= 1
             guard let token, let echo = state.echoes[token] else { return (state.subscribers, nil) }
             if case .waiting(let continuation) = echo {
@@ -59,7 +59,7 @@ public final class ChangeFeed: Sendable {
             return (state.subscribers, nil)
         }
         handlers.forEach { $0(change) }
-        waiter?.resume()
+        waiter?.resume(returning: true)
     }
 
     /// The feed lost (`false`) or regained (`true`) its guarantee; either way caches forget
@@ -80,31 +80,41 @@ public final class ChangeFeed: Sendable {
     /// Waits until `publish(_, token:)` with a token given to `expectEcho` arrives, or `timeout`
     /// passes: a replica that revokes waits for its own notification, which PostgreSQL sends to
     /// every listener at the same commit.
-    public func waitForEcho(_ token: String, timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
+    /// True when the echo came, false when the wait timed out.
+    @discardableResult
+    public func waitForEcho(_ token: String, timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool?.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
-                    let resumeNow = self.state.withLockedValue { state -> Bool in
-                        guard case .expected = state.echoes[token] else {
-                            state.echoes[token] = nil  // arrived, or never expected, or timed out
-                            return true
+                    let answer = self.state.withLockedValue { state -> Bool? in
+                        switch state.echoes.removeValue(forKey: token) {
+                        case .arrived: return true
+                        case .expected:
+                            state.echoes[token] = .waiting(continuation)
+                            return nil
+                        case .waiting, nil: return false  // never expected, or timed out already
                         }
-                        state.echoes[token] = .waiting(continuation)
-                        return false
                     }
-                    if resumeNow { continuation.resume() }
+                    if let answer { continuation.resume(returning: answer) }
                 }
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                let pending = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                let pending = self.state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
                     guard let echo = state.echoes.removeValue(forKey: token), case .waiting(let continuation) = echo else { return nil }
                     return continuation
                 }
-                pending?.resume()
+                pending?.resume(returning: false)
+                return nil
             }
-            await group.next()
-            group.cancelAll()
+            var echoed = false
+            for await result in group {
+                if let result {
+                    echoed = result
+                    group.cancelAll()
+                }
+            }
+            return echoed
         }
     }
 }

@@ -69,7 +69,9 @@ public final class InMemoryRepository: KeyRepository {
     // MARK: Keys
 
     public func insert(_ key: KeyRecord, audit: AuditEvent) async throws {
-        state.withLockedValue { state in
+        try state.withLockedValue { state in
+            // A primary key, as in the databases: a second key of one id is refused, not written over.
+            guard state.keys[key.keyID] == nil else { throw StorageError.duplicate("key \(key.keyID)") }
             state.keys[key.keyID] = key
             state.append(audit)
         }

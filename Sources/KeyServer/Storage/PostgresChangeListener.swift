@@ -8,11 +8,15 @@ import PostgresNIO
 /// feed goes dark (caches read through) until a new connection listens again.
 struct PostgresChangeListener: Sendable {
     static let channel = "dev_infra_changes"
+    /// How an operator (or a test) tells the listening connection from the pool's in pg_stat_activity.
+    static let applicationName = "dev-infra-server listener"
     static let firstRetryDelay = Duration.milliseconds(100)
     static let maximumRetryDelay = Duration.seconds(2)
     /// A connection that silently stopped answering (a partition, a frozen server) ends no
-    /// notification stream by itself; a periodic query on it finds out.
-    static let heartbeatInterval = Duration.seconds(10)
+    /// notification stream by itself; a query on it every second, answered within two, finds out.
+    /// Meanwhile the feed may miss changes; `KeyCache.maxAge` bounds how long that could matter.
+    static let heartbeatInterval = Duration.seconds(1)
+    static let heartbeatTimeout = Duration.seconds(2)
 
     let settings: PostgresSettings
     let changes: ChangeFeed
@@ -68,11 +72,15 @@ struct PostgresChangeListener: Sendable {
         var description: String { "the notification stream ended" }
     }
 
+    private struct Distrusted: Error, CustomStringConvertible {
+        var description: String { "a notification was lost; listening again" }
+    }
+
     /// One connection's life: connect, `LISTEN`, deliver until something fails. Returns why it ended.
     private func listenOnce(connectionID: Int) async -> any Error {
         let connection: PostgresConnection
         do {
-            let configuration = try settings.connectionConfiguration()
+            let configuration = try settings.connectionConfiguration(applicationName: Self.applicationName)
             connection = try await PostgresConnection.connect(configuration: configuration, id: connectionID, logger: logger)
         } catch {
             return error
@@ -106,6 +114,8 @@ struct PostgresChangeListener: Sendable {
             group.addTask {
                 while true {
                     try await Task.sleep(for: Self.heartbeatInterval)
+                    // Someone found the feed untrustworthy (a lost echo): listen afresh.
+                    guard changes.isLive else { throw Distrusted() }
                     try await heartbeat(connection)
                 }
             }
@@ -117,7 +127,7 @@ struct PostgresChangeListener: Sendable {
     /// `SELECT 1` on the listening connection; if it does not answer in time the connection is
     /// closed, which ends the notification stream too.
     private func heartbeat(_ connection: PostgresConnection) async throws {
-        let timeout = settings.queryTimeout
+        let timeout = Self.heartbeatTimeout
         let watchdog = Task {
             guard (try? await Task.sleep(for: timeout)) != nil else { return }
             PostgresRepository.abort(connection)

@@ -21,6 +21,10 @@ import ServiceLifecycle
 /// refuses or does not answer in time is `StorageError.unavailable`.
 public final class PostgresRepository: KeyRepository, Service {
     public let changes = ChangeFeed(live: false)
+    /// Calls running now, for `/metrics`.
+    private let inFlight = NIOLockedValueBox(0)
+    /// When "database unavailable" was last logged: once a second is enough during an outage.
+    private let lastUnavailableLog = NIOLockedValueBox<UInt64>(0)
     let settings: PostgresSettings
     let client: PostgresClient
     let logger: Logger
@@ -403,19 +407,6 @@ public final class PostgresRepository: KeyRepository, Service {
     // MARK: Changes
 
     /// Tells every replica (and this one) that the user changed: caches drop the user's keys.
-    public func notifyUserChanged(_ id: Int64) async throws {
-        let token = UUID().uuidString
-        let payload = PostgresChangeListener.payload(.user(id), token: token)
-        changes.expectEcho(token)
-        do {
-            try await run { call in try await Self.notify(payload, call) }
-        } catch {
-            await published(.user(id), token: token, notified: false)
-            throw error
-        }
-        await published(.user(id), token: token, notified: true)
-    }
-
     /// Inside a transaction the notification goes out when it commits, and only then.
     private static func notify(_ payload: String, _ db: some PostgresStatements) async throws {
         try await db.execute("SELECT pg_notify(\(PostgresChangeListener.channel), \(payload))")
@@ -427,7 +418,14 @@ public final class PostgresRepository: KeyRepository, Service {
     /// zero: it only clears the expected token.
     private func published(_ change: ChangeFeed.Change, token: String, notified: Bool) async {
         changes.publish(change)
-        await changes.waitForEcho(token, timeout: notified && changes.isLive ? Self.echoTimeout : .zero)
+        let waited = notified && changes.isLive
+        let echoed = await changes.waitForEcho(token, timeout: waited ? Self.echoTimeout : .zero)
+        if waited && !echoed {
+            // Our own notification did not come back: the LISTEN connection cannot be trusted to
+            // carry the others' either. Dark until the listener has reconnected (it checks each second).
+            logger.warning("change feed: a notification did not come back; reconnecting the listener")
+            changes.setLive(false)
+        }
     }
 
     // MARK: Idempotency
@@ -579,6 +577,10 @@ public final class PostgresRepository: KeyRepository, Service {
 
     static func date(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
 
+    public var statistics: StorageStatistics? {
+        StorageStatistics(callsInFlight: inFlight.withLockedValue { $0 }, poolSize: settings.poolSize)
+    }
+
     // MARK: Bounded calls and their errors
 
     /// A call that did not finish within its timeout.
@@ -604,6 +606,8 @@ public final class PostgresRepository: KeyRepository, Service {
                                   _ body: @escaping @Sendable (Call) async throws -> T) async throws -> T {
         let call = Call(client: client, logger: logger, lease: LeaseGuard())
         let limit = timeout ?? settings.queryTimeout
+        inFlight.withLockedValue { $0 += 1 }
+        defer { inFlight.withLockedValue { $0 -= 1 } }
         do {
             return try await Self.bounded(by: limit, onTimeout: { call.lease.expire() }) { try await body(call) }
         } catch {
@@ -618,15 +622,23 @@ public final class PostgresRepository: KeyRepository, Service {
             guard let duplicate else { return inner }
             return StorageError.duplicate(duplicate)
         case .unavailable:
-            logger.warning("database unavailable", metadata: ["error": "\(Self.summary(inner))"])
+            let now = DispatchTime.now().uptimeNanoseconds
+            let due = lastUnavailableLog.withLockedValue { last in
+                guard now &- last >= 1_000_000_000 || last == 0 else { return false }
+                last = now
+                return true
+            }
+            if due { logger.warning("database unavailable", metadata: ["error": "\(Self.summary(inner))"]) }
             return StorageError.unavailable
+        case .invalidText:
+            return StorageError.invalidText
         case .other:
             return inner
         }
     }
 
     enum FailureKind: Equatable {
-        case duplicate, unavailable, other
+        case duplicate, unavailable, invalidText, other
     }
 
     /// The error inside a `PostgresTransactionError` (which wraps whatever failed in a transaction).
@@ -651,6 +663,8 @@ public final class PostgresRepository: KeyRepository, Service {
             guard psql.code == .server else { return unavailableCodes.contains(psql.code) ? .unavailable : .other }
             let state = psql.serverInfo?[.sqlState] ?? ""
             if state == "23505" { return .duplicate }  // unique_violation
+            // character_not_in_repertoire, untranslatable_character: NUL in text, which SQLite stores.
+            if state == "22021" || state == "22P05" { return .invalidText }
             // 08: connection exceptions; 57P01-05: admin or crash shutdown, cannot connect now,
             // database dropped, idle session timeout; 53300: too many connections.
             if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" { return .unavailable }

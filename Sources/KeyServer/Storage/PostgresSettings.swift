@@ -56,7 +56,7 @@ public struct PostgresSettings: Sendable, CustomStringConvertible, CustomDebugSt
     /// The URL with the password replaced by `***`.
     public let redacted: String
 
-    static let applicationName = "dev-infra-server"
+    public static let applicationName = "dev-infra-server"
 
     public init(url: String, poolSize: Int = 10) throws {
         guard poolSize >= 1 else { throw DatabaseURLError("the database pool size must be at least 1") }
@@ -230,7 +230,7 @@ public struct PostgresSettings: Sendable, CustomStringConvertible, CustomDebugSt
     /// One dedicated connection's configuration (the change feed's `LISTEN`), with the same host,
     /// credentials and TLS as the pool. Throws when the TLS context cannot be made (an unreadable
     /// CA file, say).
-    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    public func connectionConfiguration(applicationName: String = Self.applicationName) throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS
         if let configuration = tlsConfiguration() {
             let context = try NIOSSLContext(configuration: configuration)
@@ -241,7 +241,7 @@ public struct PostgresSettings: Sendable, CustomStringConvertible, CustomDebugSt
         var configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password,
                                                              database: database, tls: tls)
         configuration.options.connectTimeout = TimeAmount(connectTimeout)
-        configuration.options.additionalStartupParameters = [("application_name", Self.applicationName)]
+        configuration.options.additionalStartupParameters = [("application_name", applicationName)]
         return configuration
     }
 

@@ -109,4 +109,6 @@ public enum StorageError: Error, Sendable, Equatable {
     case duplicate(String)
     /// The database cannot be reached or is not answering; the request may be retried.
     case unavailable
+    /// Text the database cannot store (PostgreSQL refuses NUL characters).
+    case invalidText
 }

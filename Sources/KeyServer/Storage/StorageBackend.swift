@@ -1,5 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
+import NIOConcurrencyHelpers
 
 /// A store chosen by URL, with what must run beside it: `sqlite:PATH` (the embedded default),
 /// `postgres://user@host:port/db?sslmode=...` (several replicas on one database), or `memory:`
@@ -13,7 +17,10 @@ public struct StorageBackend: Sendable {
     public static let ephemeralSecrets = "(ephemeral)"
     /// Shown in logs and errors: the URL without its password.
     public let description: String
+    private var sqlitePath: String?
     private let background: @Sendable () async throws -> Void
+    /// A pool runs once (postgres-nio traps on a second `run()`): a second start throws instead.
+    private let started = NIOLockedValueBox(false)
     private let prepare: @Sendable () async throws -> Void
 
     public struct Failure: Error, CustomStringConvertible {
@@ -39,7 +46,9 @@ public struct StorageBackend: Sendable {
         }
         let path = String(url.dropFirst("sqlite:".count))
         let repository = try SQLiteRepository(path: path)
-        return StorageBackend(repository: repository, defaultSecretsPath: path + ".key", description: url, background: {}, prepare: {})
+        var backend = StorageBackend(repository: repository, defaultSecretsPath: path + ".key", description: url, background: {}, prepare: {})
+        backend.sqlitePath = path
+        return backend
     }
 
     /// Already-built storage, as the fast tests use it.
@@ -60,7 +69,8 @@ public struct StorageBackend: Sendable {
     /// Runs `body` with the store's connections up and its schema migrated; they close when
     /// `body` returns, so a server's pool outlives its last request and its final flush.
     public func withRunning<T: Sendable>(_ body: @escaping @Sendable (any KeyRepository) async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try claim()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await background() }
             try await prepare()
             let result = try await body(repository)
@@ -72,12 +82,36 @@ public struct StorageBackend: Sendable {
     /// Starts the store's connections and migrates, for a caller that cannot scope them to one
     /// call (a test fixture); `stop()` ends them.
     public func start() async throws -> Running {
+        try claim()
         let task = Task { try await background() }
         do { try await prepare() } catch {
             task.cancel()
             throw error
         }
         return Running(repository: repository, task: task)
+    }
+
+    /// For `serve`: one server per SQLite file. Its key cache hears only its own changes, so a
+    /// second server on the same file could serve a key the first revoked; several replicas
+    /// belong on PostgreSQL. The lock is `PATH.lock`, held until the process exits.
+    public func lockForServing() throws {
+        guard let sqlitePath else { return }
+        let path = sqlitePath + ".lock"
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw Failure(description: "another dev-infra-server serves \(sqlitePath); one server per SQLite file (run replicas on PostgreSQL)")
+        }
+        // Deliberately never closed: the kernel releases the lock when the process ends, however it ends.
+    }
+
+    private func claim() throws {
+        let first = started.withLockedValue { started in
+            defer { started = true }
+            return !started
+        }
+        guard first else { throw Failure(description: "this store was started already; open it again for another run") }
     }
 
     public struct Running: Sendable {
