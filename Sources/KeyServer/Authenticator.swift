@@ -17,18 +17,36 @@ struct Authenticator: Sendable {
 
     func principal(for request: Request) async throws -> Principal {
         if let header = request.headers[.authorization] {
-            guard header.lowercased().hasPrefix("bearer ") else {
+            guard Self.hasBearerPrefix(header) else {
                 throw APIError(.invalidToken, "the Authorization header must be \"Bearer <key or token>\"")
             }
-            let credential = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+            let credential = Self.trimmed(header.dropFirst(Self.bearer.count))
             return credential.hasPrefix(APIKey.prefix) ? try await key(credential) : try await token(credential)
         }
         if let header = request.headers[.xAPIKey] {
-            return try await key(header.trimmingCharacters(in: .whitespaces))
+            return try await key(Self.trimmed(Substring(header)))
         }
         var missing = APIError(.missingCredentials, "send a key as \"Authorization: Bearer dinf_...\" or \"X-API-Key\"")
         missing.bareChallenge = true
         throw missing
+    }
+
+    static let bearer = Array("bearer ".utf8)
+
+    /// `Bearer ` in any case, compared on bytes (no lowercased copy of the header per request).
+    static func hasBearerPrefix(_ header: String) -> Bool {
+        var bytes = header.utf8.makeIterator()
+        for expected in bearer {
+            guard let byte = bytes.next(), expected == 0x20 ? byte == 0x20 : byte | 0x20 == expected else { return false }
+        }
+        return true
+    }
+
+    /// Spaces and tabs off both ends (what `trimmingCharacters(in: .whitespaces)` did for these headers).
+    static func trimmed(_ text: Substring) -> String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) }) else { return "" }
+        return String(text[first...last])
     }
 
     func key(_ raw: String) async throws -> Principal {

@@ -44,11 +44,15 @@ struct AuthMiddleware: RouterMiddleware {
         }
         if let keyID = principal.keyID { services.usage.record(keyID, at: now) }
         context.principal = principal
-        // One assignment: the stream handler renders its metadata again on every change.
-        var metadata = context.logger.handler.metadata
-        metadata["actor"] = .string(principal.user.name)
-        if let keyID = principal.keyID { metadata["key_id"] = .string(keyID) }
-        context.logger.handler.metadata = metadata
+        // For the request's info line and what is logged below it. Skipped when the level hides
+        // those lines: the stream handler renders its metadata again on every change (5 % of a
+        // request), and error lines still carry the request id.
+        if context.logger.logLevel <= .info {
+            var metadata = context.logger.handler.metadata
+            metadata["actor"] = .string(principal.user.name)
+            if let keyID = principal.keyID { metadata["key_id"] = .string(keyID) }
+            context.logger.handler.metadata = metadata
+        }
         do {
             return try await next(request, context)
         } catch let error as APIError where error.status == .forbidden {

@@ -17,6 +17,10 @@ extension AccountController.WhoamiView {
     }
 
     static func quoted(_ text: String) -> String {
+        // Names, ids and scopes rarely hold anything to escape: then the text goes in as it is.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "/") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

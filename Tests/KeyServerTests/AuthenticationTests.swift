@@ -63,6 +63,25 @@ import Testing
         }
     }
 
+    /// The scheme is case-insensitive (RFC 9110) and blanks around the credential are ignored;
+    /// anything else before it is `invalid_token`.
+    @Test func theBearerSchemeInAnyCaseWithBlanksAround() async throws {
+        let server = TestServer()
+        let adminKey = try await server.seed()
+        try await server.run { api in
+            for header in ["Bearer \(adminKey)", "bearer \(adminKey)", "BEARER \t\(adminKey) ", "bEaReR   \(adminKey)\t"] {
+                let reply = try await api.call(.get, "/v1/whoami", headers: [.authorization: header])
+                #expect(reply.status == 200, "\(header.prefix(10))")
+            }
+            for header in ["Bearer", "Bearer\(adminKey)", "Basic \(adminKey)", "Bearerx \(adminKey)", "Token \(adminKey)"] {
+                let reply = try await api.call(.get, "/v1/whoami", headers: [.authorization: header])
+                #expect(reply.status == 401 && reply.code == "invalid_token", "\(header.prefix(10)): \(reply.text)")
+            }
+            let blank = try await api.call(.get, "/v1/whoami", headers: [.init("X-API-Key")!: "  \(adminKey)\t"])
+            #expect(blank.status == 200)
+        }
+    }
+
     @Test func xAPIKeyHeaderWorksLikeBearer() async throws {
         let server = TestServer()
         let adminKey = try await server.seed()

@@ -1,3 +1,4 @@
+import DevInfraCore
 import Foundation
 
 // What the server stores, split by concern: each protocol is small, and every backend (SQLite,
@@ -111,4 +112,22 @@ public enum StorageError: Error, Sendable, Equatable {
     case unavailable
     /// Text the database cannot store (PostgreSQL refuses NUL characters).
     case invalidText
+}
+
+extension StorageError: DevInfraError {
+    public var reason: ReasonCode {
+        switch self {
+        case .unavailable: .databaseUnavailable
+        case .duplicate, .invalidText: .invalidArgument
+        }
+    }
+
+    /// What an admin command prints (the server answers with its own problem+json).
+    public var message: String {
+        switch self {
+        case .unavailable: "the database is not answering (is it running, and do the URL's host, port, user and sslmode fit it?)"
+        case .duplicate(let what): "\(what) already exists"
+        case .invalidText: "the text holds a character the database cannot store (NUL)"
+        }
+    }
 }

@@ -35,7 +35,12 @@ public struct StorageBackend: Sendable {
             }
             let repository = PostgresRepository(settings: settings, logger: logger)
             return StorageBackend(repository: repository, defaultSecretsPath: nil, description: settings.redacted,
-                                  background: { try await repository.run() }, prepare: { try await repository.migrate() })
+                                  background: { try await repository.run() }, prepare: {
+                                      // A ping first: an unreachable database is said within the query
+                                      // timeout, not the minute migrations may wait for another replica's.
+                                      try await repository.ping()
+                                      try await repository.migrate()
+                                  })
         }
         if url == "memory:" {
             return StorageBackend(repository: InMemoryRepository(), defaultSecretsPath: ephemeralSecrets, description: "memory:",
