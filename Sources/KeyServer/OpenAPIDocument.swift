@@ -25,7 +25,43 @@ paths:
           description: The server is up.
           content:
             application/json:
-              schema: {type: object, properties: {status: {type: string}}, required: [status]}
+              schema:
+                type: object
+                required: [status]
+                properties:
+                  status: {type: string, enum: [ok]}
+                  database:
+                    type: string
+                    enum: [ok, unavailable]
+                    description: What this replica last learnt of its database, without asking it now (see /readyz).
+                  change_feed:
+                    type: string
+                    enum: [live, down]
+                    description: Whether this replica hears every key change (PostgreSQL LISTEN); while down its key cache is bypassed.
+                  change_feed_connects: {type: integer, description: How many times the change feed (re)connected.}
+  /readyz:
+    get:
+      operationId: ready
+      security: []
+      description: Readiness for a load balancer. Asks the database now; 503 while it does not answer.
+      responses:
+        "200":
+          description: The server and its database answer.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [status, database]
+                properties:
+                  status: {type: string, enum: [ready]}
+                  database: {type: string, enum: [ok]}
+        "503":
+          description: The database is not answering (`database_unavailable`); see `Retry-After`.
+          headers:
+            Retry-After: {schema: {type: integer}}
+          content:
+            application/problem+json:
+              schema: {$ref: "#/components/schemas/Problem"}
   /openapi.yaml:
     get:
       operationId: openapiDocument
@@ -319,7 +355,7 @@ components:
           enum: [missing_credentials, malformed_key, unknown_key, key_revoked, key_expired, invalid_token,
                  invalid_credentials, insufficient_scope, team_mismatch, admin_required, expiry_exceeds_credential,
                  rate_limited, invalid_request, not_found, method_not_allowed, key_not_active,
-                 idempotency_conflict, body_too_large, internal]
+                 idempotency_conflict, body_too_large, internal, database_unavailable]
         scope: {type: string}
         request_id: {type: string}
     CreateKey:
