@@ -38,7 +38,7 @@ struct DatabaseOption: ParsableArguments {
         or memory: (default: $DEV_INFRA_DATABASE_URL, else sqlite:$XDG_DATA_HOME/dev-infra/server.sqlite).
         """, valueName: "url"))
     var database: String?
-    @Option(help: "PostgreSQL connections this process may open.") var poolSize = 10
+    @Option(help: "PostgreSQL connections this process's pool may open (a server opens one more, to LISTEN).") var poolSize = 10
 
     func url(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let database { return database }
