@@ -217,19 +217,12 @@ case $1 in
         load_settings "$dir"
         stop_server "$dir"
         ;;
-    --resume)
+    --resume | --restart)
         [ $# -eq 2 ] || usage
         [ -d "$2" ] || die "no $2"
         dir=$(absolute_dir "$2")
         load_settings "$dir"
-        start_server "$dir"
-        ;;
-    --restart)
-        [ $# -eq 2 ] || usage
-        [ -d "$2" ] || die "no $2"
-        dir=$(absolute_dir "$2")
-        load_settings "$dir"
-        stop_server "$dir"
+        if [ "$1" = --restart ]; then stop_server "$dir"; fi
         start_server "$dir"
         ;;
     -h | --help) usage ;;

@@ -107,7 +107,12 @@ struct KeyService: Sendable {
 
     func revoke(_ id: String, reason: String?, by principal: Principal, origin: AuditOrigin) async throws -> KeyRecord {
         try KeyRules.require(.keysWrite, principal)
-        let record = try await visibleKey(id, principal)
+        return try await revoke(try await visibleKey(id, principal), reason: reason, by: principal, origin: origin)
+    }
+
+    /// The same, for a caller that already looked the key up with `visibleKey` (one read, not two).
+    func revoke(_ record: KeyRecord, reason: String?, by principal: Principal, origin: AuditOrigin) async throws -> KeyRecord {
+        try KeyRules.require(.keysWrite, principal)
         let reason = try Limits.text(reason, field: "reason", max: Limits.maxReasonLength)
         let now = clock()
         let audit = stamped(.init(at: now, event: "key.revoked", actor: principal.user.name, credential: principal.credential,
@@ -126,7 +131,12 @@ struct KeyService: Sendable {
 
     func rotate(_ id: String, _ input: RotateRequest, by principal: Principal, origin: AuditOrigin) async throws -> MintedKey {
         try KeyRules.require(.keysWrite, principal)
-        let old = try await visibleKey(id, principal)
+        return try await rotate(try await visibleKey(id, principal), input, by: principal, origin: origin)
+    }
+
+    /// The same, for a caller that already looked the key up with `visibleKey` (one read, not two).
+    func rotate(_ old: KeyRecord, _ input: RotateRequest, by principal: Principal, origin: AuditOrigin) async throws -> MintedKey {
+        try KeyRules.require(.keysWrite, principal)
         let grace = try Limits.seconds(input.graceSeconds ?? 7 * 24 * 3600, field: "grace_seconds", allowZero: true)
         try KeyRules.checkGrant(scopes: old.scopes, team: old.team, principal)
         if let idempotencyKey = input.idempotencyKey,

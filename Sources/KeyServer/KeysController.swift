@@ -59,11 +59,10 @@ struct KeysController {
     func revoke(_ request: Request, context: ServerContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         try KeyRules.require(.keysWrite, principal)
-        let id = context.parameters.get("id") ?? ""
-        _ = try await keys.visibleKey(id, principal)  // 404 before the body is read, as before
+        let record = try await keys.visibleKey(context.parameters.get("id") ?? "", principal)  // 404 before the body is read
         let input = try await services.decode(RevokeBody.self, from: request, allowed: ["reason"], allowEmpty: true)
         let queried = try Limits.text(request.uri.queryParameters["reason"].map(String.init), field: "reason", max: Limits.maxReasonLength)
-        let revoked = try await keys.revoke(id, reason: input.reason ?? queried, by: principal, origin: context.origin)
+        let revoked = try await keys.revoke(record, reason: input.reason ?? queried, by: principal, origin: context.origin)
         return try .json(KeyView(revoked, now: services.clock()))
     }
 
@@ -75,12 +74,11 @@ struct KeysController {
     func rotate(_ request: Request, context: ServerContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         try KeyRules.require(.keysWrite, principal)
-        let id = context.parameters.get("id") ?? ""
-        let old = try await keys.visibleKey(id, principal)
+        let old = try await keys.visibleKey(context.parameters.get("id") ?? "", principal)
         let idempotencyKey = try Self.idempotencyKey(request)
         let bodyData = try await services.body(of: request)
         let input = try services.decode(RotateBody.self, from: bodyData, allowed: ["grace_seconds"], allowEmpty: true)
-        let minted = try await keys.rotate(id, .init(graceSeconds: input.graceSeconds, idempotencyKey: idempotencyKey,
+        let minted = try await keys.rotate(old, .init(graceSeconds: input.graceSeconds, idempotencyKey: idempotencyKey,
                                                      requestHash: KeyService.hash("POST /v1/keys/\(old.keyID)/rotate", bodyData)),
                                            by: principal, origin: context.origin)
         return try answer(minted)

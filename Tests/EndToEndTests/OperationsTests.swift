@@ -64,3 +64,32 @@ import Testing
         #expect(lines.contains { $0.contains("hb.request.id") }, "request lines carry the request id")
     }
 }
+
+/// The new `serve` options refuse what they cannot mean, each with a message naming the option
+/// (exit 64, nothing started); and the server key cannot come from two places at once.
+@Suite struct ServeOptionTests {
+    let sandbox = Sandbox()
+
+    @Test(arguments: [
+        (["--pool-size", "0"], "--pool-size"), (["--pool-size", "99999999999999999999"], "pool-size"),
+        (["--key-cache-size", "-1"], "--key-cache-size"), (["--key-cache-size", "10000001"], "--key-cache-size"),
+        (["--metrics-port", "65536"], "--metrics-port"), (["--metrics-port", "18999", "--port", "18999"], "--metrics-port"),
+        (["--log-format", String(repeating: "x", count: 100_000)], "--log-format"),
+        (["--database", "mysql://x"], "sqlite:PATH"), (["--database", "postgres://"], "database URL"),
+    ])
+    func badOptionsAreRefused(_ arguments: [String], _ named: String) throws {
+        let result = try Run.process(Run.builtProduct("dev-infra-server"), ["serve", "--database", "memory:"] + arguments,
+                                     environment: ["HOME": sandbox.root, "PATH": "/usr/bin:/bin"], timeout: 20)
+        #expect(result.status == 64, "\(arguments.map { $0.prefix(30) }): \(result.stderr.prefix(300))")
+        #expect(result.stderr.contains(named), "\(result.stderr.prefix(300))")
+    }
+
+    @Test func theServerKeyFromTwoPlacesIsRefused() throws {
+        let file = try TestDatabase.secretFile(in: sandbox.root)
+        let result = try Run.process(Run.builtProduct("dev-infra-server"), ["serve", "--database", "memory:", "--secret-file", file],
+                                     environment: ["HOME": sandbox.root, "PATH": "/usr/bin:/bin",
+                                                   "DEV_INFRA_SERVER_SECRET": Data(repeating: 1, count: 32).base64EncodedString()],
+                                     timeout: 20)
+        #expect(result.status != 0 && result.stderr.contains("given twice"), "\(result.stderr)")
+    }
+}
