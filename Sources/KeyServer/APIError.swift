@@ -57,9 +57,13 @@ public struct APIError: HTTPResponseError, Sendable {
         }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if let allow { headers[.allow] = allow }
-        let body = Body(type: "https://dev-infra.dev/problems/\(code)", title: status.reasonPhrase, status: status.code,
-                        detail: detail, code: code, scope: scope, requestID: context.logger[metadataKey: "hb.request.id"]?.description)
-        let data = try JSONEncoder().encode(body)
+        let data = try problem(requestID: context.logger[metadataKey: "hb.request.id"]?.description)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The problem+json body.
+    func problem(requestID: String?) throws -> Data {
+        try JSONEncoder().encode(Body(type: "https://dev-infra.dev/problems/\(code)", title: status.reasonPhrase, status: status.code,
+                                      detail: detail, code: code, scope: scope, requestID: requestID))
     }
 }

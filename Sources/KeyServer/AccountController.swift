@@ -101,6 +101,7 @@ struct AuditAndProjectsController {
             cursor = value
         }
         try await services.rejections.flush(to: services.repository)
+        try await services.checks.flush(to: services.repository)
         let items = try await services.repository.audit(keyID: q["key_id"].map(String.init), actor: q["actor"].map(String.init),
                                                         credential: q["credential"].map(String.init),
                                                         event: q["event"].map(String.init), after: cursor, limit: limit)

@@ -12,6 +12,9 @@ import ServiceLifecycle
 public struct ServerLimits: Sendable {
     /// Requests per second per key (and the burst), before 429.
     public var perKey: Double = 50
+    /// `POST /v1/introspect` calls per second per verifying credential: a service asks once per
+    /// request it serves, so its own key's `perKey` limit would cap the whole service.
+    public var perIntrospector: Double = 10_000
     /// Refused credentials per client address: a burst, then this many a second.
     public var refusalBurst: Double = 100
     public var refusalsPerSecond: Double = 5
@@ -122,6 +125,9 @@ func registerRoutes(_ router: Router<ServerContext>, _ services: Services) {
     let account = AccountController(services: services)
     let v1 = router.group("v1")
     v1.post("auth/token", use: account.token)
+    CheckController(services: services).register(v1)
+    v1.group().add(middleware: AuthMiddleware(services: services, limiter: services.introspections))
+        .post("introspect", use: IntrospectionController(services: services).introspect)
     let protected = v1.group().add(middleware: AuthMiddleware(services: services))
     protected.get("whoami", use: account.whoami)
     KeysController(services: services).register(protected)
@@ -175,7 +181,10 @@ struct UsageFlusher: Service {
         guard await services.checkDatabase() else { return }
         do {
             try await services.usage.flush(to: services.repository)
-            if rejections { try await services.rejections.flush(to: services.repository) }
+            if rejections {
+                try await services.rejections.flush(to: services.repository)
+                try await services.checks.flush(to: services.repository)
+            }
             try await services.repository.pruneIdempotency(before: services.clock().addingTimeInterval(-Self.idempotencyWindow))
             if rejections {
                 try await services.repository.pruneAudit(events: RejectionLog.events,

@@ -31,6 +31,18 @@ struct Authenticator: Sendable {
         throw missing
     }
 
+    /// A credential handed over as text (introspection's `token`): a key, else a JWT.
+    func principal(credential: String) async throws -> Principal {
+        credential.hasPrefix(APIKey.prefix) ? try await key(credential) : try await token(credential)
+    }
+
+    /// The public key id of a presented key, for the audit; never any of the secret.
+    static func claimedKeyID(_ credential: String?) -> String? {
+        guard let credential, credential.hasPrefix(APIKey.prefix) else { return nil }
+        let id = String(credential.dropFirst(APIKey.prefix.count).prefix(APIKey.keyIDLength))
+        return APIKey.isKeyID(id) ? id : nil
+    }
+
     static let bearer = Array("bearer ".utf8)
 
     /// `Bearer ` in any case, compared on bytes (no lowercased copy of the header per request).
@@ -68,7 +80,8 @@ struct Authenticator: Sendable {
         let scopes = user.isAdmin ? record.scopes : record.scopes.subtracting([.admin, .auditRead])
         // A key in its rotation grace stops at the grace's end: that is its effective expiry.
         let stops = [record.expiresAt, record.graceEndsAt].compactMap { $0 }.min()
-        return Principal(kind: .key, user: user, keyID: record.keyID, scopes: scopes, team: record.team, expiresAt: stops)
+        return Principal(kind: .key, user: user, keyID: record.keyID, scopes: scopes, team: record.team, expiresAt: stops,
+                         issuedAt: record.createdAt, rotating: record.rotatedTo != nil)
     }
 
     func token(_ raw: String) async throws -> Principal {
@@ -78,6 +91,7 @@ struct Authenticator: Sendable {
             throw APIError(.invalidToken, "the token's user no longer exists")
         }
         return Principal(kind: .jwt, user: user, keyID: nil, scopes: user.scopes, team: nil,
-                         expiresAt: Date(timeIntervalSince1970: TimeInterval(claims.exp)))
+                         expiresAt: Date(timeIntervalSince1970: TimeInterval(claims.exp)),
+                         issuedAt: Date(timeIntervalSince1970: TimeInterval(claims.iat)))
     }
 }

@@ -23,6 +23,14 @@ enum KeyRules {
         return true
     }
 
+    /// Whether `principal` may act for `team`: a team-bound key for its own team only, and any
+    /// credential only while its owner is a member (or it is an admin credential). What `/v1/check`
+    /// and `/v1/introspect` answer for a required team, as the projects resource enforces it.
+    static func canActFor(_ team: String, _ principal: Principal) -> Bool {
+        if let bound = principal.team, bound != team { return false }
+        return principal.isAdmin || principal.user.teams.contains(team)
+    }
+
     /// The team a listing is confined to: a team-bound key lists its team only, and asking for
     /// another is a 403 rather than a silently different answer.
     static func listingTeam(asked: String?, _ principal: Principal) throws -> String? {

@@ -15,6 +15,13 @@ import NIOCore
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let services: Services
+    /// The per-credential limiter; the API's per-key one unless a route group has its own.
+    var limiter: RateLimiter?
+
+    init(services: Services, limiter: RateLimiter? = nil) {
+        self.services = services
+        self.limiter = limiter
+    }
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         var context = context
@@ -36,7 +43,7 @@ struct AuthMiddleware: RouterMiddleware {
             throw error
         }
         let now = services.clock()
-        if let wait = services.rateLimiter.take(principal.bucket, now: now) {
+        if let wait = (limiter ?? services.rateLimiter).take(principal.bucket, now: now) {
             let error = Self.tooMany("too many requests for this credential", wait)
             services.reject(.init(at: now, event: "request.rejected", actor: principal.user.name, credential: principal.credential,
                                   keyID: principal.keyID, team: principal.team, code: error.code), context)
@@ -71,9 +78,7 @@ struct AuthMiddleware: RouterMiddleware {
     /// The public key id of a rejected key, for the audit; never any of the secret.
     static func claimedKeyID(_ request: Request) -> String? {
         let header = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? request.headers[.xAPIKey]
-        guard let header, header.hasPrefix(APIKey.prefix) else { return nil }
-        let id = String(header.dropFirst(APIKey.prefix.count).prefix(APIKey.keyIDLength))
-        return APIKey.isKeyID(id) ? id : nil
+        return Authenticator.claimedKeyID(header)
     }
 }
 

@@ -25,7 +25,8 @@ final class RejectionLog: Sendable {
 
     let capacity: Int
     /// The events this log counts; their rows are pruned after `retention`.
-    static let events = ["request.rejected", "request.throttled", "login.failed", "login.throttled", "key.replayed"]
+    static let events = ["request.rejected", "request.throttled", "login.failed", "login.throttled", "key.replayed",
+                         "key.checked", "key.introspected"]
     static let retention: TimeInterval = 7 * 24 * 3600
     private let pending = NIOLockedValueBox<[Key: Entry]>([:])
 

@@ -6,6 +6,8 @@ public enum Scope: String, Codable, Sendable, CaseIterable, Comparable {
     case projectsRead = "projects:read"
     case projectsWrite = "projects:write"
     case auditRead = "audit:read"
+    /// Ask `POST /v1/introspect` about other credentials: what a verifying service's key holds.
+    case keysIntrospect = "keys:introspect"
     case admin
 
     /// What a signed-in user's JWT carries, and what `dev-infra login` asks for by default.

@@ -13,6 +13,10 @@ public struct Principal: Sendable {
     /// A key's team; nil for JWTs and team-less keys.
     public var team: String?
     public var expiresAt: Date?
+    /// When the key was created or the token issued (introspection's `iat`).
+    public var issuedAt: Date?
+    /// A rotated key still in its grace period.
+    public var rotating = false
 
     var isAdmin: Bool { scopes.contains(.admin) && user.isAdmin }
     /// What the audit names as the acting credential: the key id, or `jwt`.

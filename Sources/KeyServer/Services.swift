@@ -24,6 +24,10 @@ public struct Services: Sendable {
     /// get 429 rather than a queue of 130 ms jobs on the thread pool.
     let passwordChecks = ConcurrencyLimit(max: 4)
     let rejections = RejectionLog()
+    /// Verifications by gateways (`/v1/check`) and services (`/v1/introspect`), counted the same way.
+    let checks = RejectionLog()
+    /// Introspection calls per verifying credential (`ServerLimits.perIntrospector`).
+    let introspections: RateLimiter
     let logger: Logger
     let authenticator: Authenticator
     /// Key policy, shared by every front end.
@@ -43,6 +47,7 @@ public struct Services: Sendable {
         self.logger = logger
         self.verifyPassword = verifyPassword
         rateLimiter = RateLimiter(perSecond: limits.perKey, burst: max(1, limits.perKey))
+        introspections = RateLimiter(perSecond: limits.perIntrospector, burst: max(1, limits.perIntrospector))
         refusals = RateLimiter(perSecond: limits.refusalsPerSecond, burst: limits.refusalBurst)
         signInByClient = RateLimiter(perSecond: limits.signInsPerMinute / 60, burst: limits.signInBurst)
         signInByName = RateLimiter(perSecond: limits.signInsPerMinute / 60, burst: limits.signInNameBurst)

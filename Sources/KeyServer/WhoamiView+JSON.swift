@@ -6,16 +6,21 @@ extension AccountController.WhoamiView {
     /// two on awkward inputs.
     var json: String {
         var out = "{\"admin\":\(admin ? "true" : "false")"
-        if let expiresAt { out += ",\"expires_at\":" + Self.quoted(Self.iso8601(expiresAt)) }
-        if let keyID { out += ",\"key_id\":" + Self.quoted(keyID) }
-        out += ",\"kind\":" + Self.quoted(kind)
-        out += ",\"scopes\":[" + scopes.map(Self.quoted).joined(separator: ",") + "]"
-        if let team { out += ",\"team\":" + Self.quoted(team) }
-        out += ",\"teams\":[" + teams.map(Self.quoted).joined(separator: ",") + "]"
-        out += ",\"user\":" + Self.quoted(user) + "}"
+        if let expiresAt { out += ",\"expires_at\":" + JSONText.quoted(JSONText.iso8601(expiresAt)) }
+        if let keyID { out += ",\"key_id\":" + JSONText.quoted(keyID) }
+        out += ",\"kind\":" + JSONText.quoted(kind)
+        out += ",\"scopes\":[" + scopes.map(JSONText.quoted).joined(separator: ",") + "]"
+        if let team { out += ",\"team\":" + JSONText.quoted(team) }
+        out += ",\"teams\":[" + teams.map(JSONText.quoted).joined(separator: ",") + "]"
+        out += ",\"user\":" + JSONText.quoted(user) + "}"
         return out
     }
 
+}
+
+/// Small JSON bodies written by hand for the hottest endpoints (whoami, introspection, check):
+/// the same bytes `JSONEncoder` with `.sortedKeys` and `.iso8601` writes.
+enum JSONText {
     static func quoted(_ text: String) -> String {
         // Names, ids and scopes rarely hold anything to escape: then the text goes in as it is.
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "/") }) {

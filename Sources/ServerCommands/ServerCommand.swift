@@ -68,6 +68,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port; 0 picks a free one.") var port = 8080
     @OptionGroup var database: DatabaseOption
     @Option(help: "Requests per second allowed per key before 429.") var rateLimit: Double = 50
+    @Option(help: "POST /v1/introspect calls per second allowed per verifying credential (a service's key) before 429.")
+    var introspectionRateLimit: Double = 10_000
     @Option(help: "Sign-in attempts per minute per client address and per username, after a burst of 10.")
     var signInLimit: Double = 6
     @Option(help: "Seconds a connection may stay silent, and a request may take to arrive, before it is closed.")
@@ -92,6 +94,9 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard rateLimit > 0, rateLimit <= 1_000_000 else { throw ValidationError("--rate-limit must be more than 0 and at most 1000000") }
+        guard introspectionRateLimit > 0, introspectionRateLimit <= 1_000_000 else {
+            throw ValidationError("--introspection-rate-limit must be more than 0 and at most 1000000")
+        }
         guard signInLimit > 0, signInLimit <= 1_000_000 else { throw ValidationError("--sign-in-limit must be more than 0 and at most 1000000") }
         guard (1...3600).contains(readTimeout) else { throw ValidationError("--read-timeout must be 1 to 3600 seconds") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
@@ -111,6 +116,7 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.rateLimit = rateLimit
         configuration.limits.signInsPerMinute = signInLimit
+        configuration.limits.perIntrospector = introspectionRateLimit
         configuration.idleTimeout = .seconds(readTimeout)
         configuration.requestReadTimeout = .seconds(readTimeout)
         if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }

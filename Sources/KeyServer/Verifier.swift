@@ -1,0 +1,75 @@
+import DevInfraCore
+import Foundation
+
+/// What a verifying service requires of a credential: every scope, and to act for every team.
+/// Requirements only add up (a client that adds one to a gateway's request only makes its own
+/// check stricter), so where they come from (query, header, form) never loosens a check.
+struct Requirements: Sendable, Equatable {
+    var scopes: Set<Scope> = []
+    var teams: Set<String> = []
+
+    /// Scope names separated by spaces or commas, as the query, the headers and RFC 7662's
+    /// `scope` write them; an unknown name is the verifying service's mistake, so a 400.
+    mutating func addScopes(_ text: some StringProtocol) throws {
+        for name in text.split(whereSeparator: { $0 == " " || $0 == "," }) {
+            guard let scope = Scope(rawValue: String(name)) else {
+                throw APIError.invalidRequest("unknown scope \"\(Limits.clip(String(name)) ?? "")\" required; known: "
+                    + Scope.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            scopes.insert(scope)
+        }
+    }
+
+    mutating func addTeam(_ text: some StringProtocol) throws {
+        let team = text.trimmingCharacters(in: .whitespaces)
+        guard !team.isEmpty, team.utf8.count <= Limits.maxNameLength else {
+            throw APIError.invalidRequest("a required team must be 1 to \(Limits.maxNameLength) bytes")
+        }
+        teams.insert(team)
+    }
+}
+
+/// Whether a credential is good for what another service requires: the one set of rules that
+/// `/v1/introspect`, `/v1/check` and `dev-infra verify` share, in the order the API itself applies
+/// them (authenticate, the key's rate limit, then team and scope), with the same reason codes.
+struct Verifier: Sendable {
+    let services: Services
+
+    /// The principal, or the `APIError` that says why not. Passing the rate limit counts as the
+    /// key's use (`last_used`), as any request with it does.
+    func verify(_ credential: String, _ requirements: Requirements) async throws -> Principal {
+        try await admit(try await services.authenticator.principal(credential: credential), requirements)
+    }
+
+    /// The same, for a principal already authenticated from a request's headers.
+    func admit(_ principal: Principal, _ requirements: Requirements) async throws -> Principal {
+        let now = services.clock()
+        if let wait = services.rateLimiter.take(principal.bucket, now: now) {
+            throw AuthMiddleware.tooMany("too many requests for this credential", wait)
+        }
+        if let keyID = principal.keyID { services.usage.record(keyID, at: now) }
+        for team in requirements.teams.sorted() where !KeyRules.canActFor(team, principal) {
+            throw APIError(.teamMismatch, principal.team.map { "this key belongs to team \($0), not \(Limits.clip(team) ?? "")" }
+                ?? "\(principal.user.name) is not a member of team \(Limits.clip(team) ?? "")")
+        }
+        if let missing = requirements.scopes.subtracting(principal.scopes).sorted().first {
+            throw APIError(.insufficientScope, "this needs the \(missing.rawValue) scope", scope: missing.rawValue)
+        }
+        return principal
+    }
+
+    /// Counts one verification for the audit: written as a few rows with counts once a minute,
+    /// never a row per request (a gateway asks on every request it serves).
+    func count(_ event: String, by verifier: Principal?, keyID: String?, principal: Principal?, code: String?,
+               context: ServerContext) {
+        services.checks.record(AuditEvent(at: services.clock(), event: event, actor: verifier?.user.name, credential: verifier?.credential,
+                                          keyID: keyID,
+                                          target: principal?.user.name, team: principal?.team, code: code,
+                                          client: context.client, requestID: context.requestID))
+    }
+}
+
+extension Principal {
+    /// `active`, or `rotating` while a rotated key's grace runs.
+    var state: String { rotating ? "rotating" : "active" }
+}
