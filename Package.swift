@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "CredentialStoreTests", dependencies: ["CredentialStore"]),
         .testTarget(name: "DevInfraCLITests", dependencies: ["DevInfraCLI", "DevInfraCore", "DevInfraClient",
                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore"], exclude: ["Support/drop_proxy.py", "Support/plainless_secret_service.py", "Support/hostile_server.py"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore"], exclude: ["Support/drop_proxy.py", "Support/plainless_secret_service.py", "Support/hostile_server.py", "Support/echo_upstream.py"]),
         .testTarget(
             name: "KeyServerTests",
             dependencies: ["KeyServer", .product(name: "HummingbirdTesting", package: "hummingbird"),
