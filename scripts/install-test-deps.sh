@@ -12,6 +12,7 @@ packages=(
     bsdutils util-linux                                # `script` for terminal tests, `setpriv`, `flock`
     strace                                             # the kill tests' kills at exact write steps
     postgresql-15 postgresql-client-15                 # the server suites' second backend (scripts/start-postgres.sh)
+    nginx                                              # the gateway tests (examples/nginx), auth_request module
 )
 missing=()
 for pkg in "${packages[@]}"; do
@@ -23,4 +24,12 @@ echo "installing: ${missing[*]}" >&2
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
+# Packages' own services (nginx on port 80, a PostgreSQL cluster) are not started: the tests start
+# their own, on loopback. policy-rc.d is Debian's switch for that, removed again afterwards.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod 755 "$policy"
+    trap '"${sudo[@]}" rm -f "$policy"' EXIT
+fi
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

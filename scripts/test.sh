@@ -4,6 +4,7 @@
 #   2. one debug build, every Swift test target on it (`swift test`), on SQLite, then again with a
 #      throwaway PostgreSQL (scripts/start-postgres.sh): the server suites on the second backend,
 #      and the replica and outage tests that need it,
+#      and the Python example service (examples/python) against the server binary,
 #   3. the generated man page, completions and embedded openapi.yaml are current,
 #   4. kill tests: the CLI and the server SIGKILLed mid-write, their files and database checked,
 #   5. contract fuzzing: schemathesis against the running server's /openapi.yaml,
@@ -23,6 +24,9 @@ swift build --build-tests
 
 step "swift test (SQLite)"
 swift test --skip-build
+
+step "examples: the Python service behind introspection"
+examples/python/run-tests.sh
 
 step "swift test (PostgreSQL)"
 pgdir=$(mktemp -d)

@@ -32,7 +32,7 @@ public struct DevInfraCommand: AsyncParsableCommand {
         """,
         version: DevInfraVersion.current,
         subcommands: [Login.self, Logout.self, Status.self, Token.self, Create.self, List.self, Show.self, Revoke.self, Rotate.self,
-                      Api.self, Exec.self, Auth.self]
+                      Verify.self, Api.self, Exec.self, Auth.self]
     )
 
     public init() {}

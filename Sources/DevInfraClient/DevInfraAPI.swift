@@ -11,6 +11,7 @@ import OpenAPIRuntime
 public typealias KeyInfo = Components.Schemas.Key
 public typealias CreatedKey = Components.Schemas.CreatedKey
 public typealias Whoami = Components.Schemas.Whoami
+public typealias CheckResult = Components.Schemas.Check
 
 /// The key-management API as the CLI uses it: a hand-written face over the client generated from
 /// `openapi.yaml`, with the credential, retries, timeouts and error mapping as middleware.
@@ -125,13 +126,23 @@ public struct DevInfraAPI: Sendable {
         try await call { try await client.signIn(body: .json(.init(username: username, password: password))).ok.body.json.accessToken }
     }
 
-    public func createKey(name: String, scopes: [String], team: String?, expiresIn: Int?, idempotencyKey: String = UUID().uuidString) async throws -> CreatedKey {
-        let scopes = try scopes.map { name in
+    /// `GET /v1/check` with this client's credential: whether it is good for `scopes` and `team`.
+    public func check(scopes: [String], team: String?) async throws -> CheckResult {
+        let scopes = try Self.scopes(scopes)
+        return try await call { try await client.check(query: .init(scope: scopes.isEmpty ? nil : scopes, team: team)).ok.body.json }
+    }
+
+    static func scopes(_ names: [String]) throws -> [Components.Schemas.Scope] {
+        try names.map { name in
             guard let scope = Components.Schemas.Scope(rawValue: name) else {
                 throw GenericError(.invalidArgument, "unknown scope \"\(name)\"; known: \(Components.Schemas.Scope.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return scope
         }
+    }
+
+    public func createKey(name: String, scopes: [String], team: String?, expiresIn: Int?, idempotencyKey: String = UUID().uuidString) async throws -> CreatedKey {
+        let scopes = try Self.scopes(scopes)
         return try await call {
             try await client.createKey(headers: .init(idempotencyKey: idempotencyKey),
                                        body: .json(.init(name: name, scopes: scopes, team: team, expiresIn: expiresIn))).created.body.json

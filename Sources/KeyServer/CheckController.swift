@@ -24,8 +24,8 @@ extension HTTPField.Name {
 /// 200 carries who the caller is in `X-Dev-Infra-*` headers for the upstream; a denial is the
 /// API's own problem+json, `WWW-Authenticate` and `Retry-After`, repeated in `X-Dev-Infra-Status`,
 /// `-Code` and `-Problem` headers, because nginx keeps only an auth subrequest's headers.
-/// `compat=nginx` answers 429 and 5xx as 403 (nginx's `auth_request` passes on 401 and 403 only;
-/// anything else becomes its own 500), with the real status in `X-Dev-Infra-Status`.
+/// `compat=nginx` answers every other denial (400, 429, 503) as 403 (nginx's `auth_request` passes
+/// on 401 and 403 only; anything else becomes its own 500), with the real status in `X-Dev-Infra-Status`.
 ///
 /// No gateway credential: the check tells no more than `/v1/whoami` tells the key's holder. It is
 /// not throttled per client address either (behind a gateway every client shares one), so a
@@ -42,9 +42,9 @@ struct CheckController {
     }
 
     func check(_ request: Request, context: ServerContext) async throws -> Response {
-        let requirements = try Self.requirements(request)
         let nginx = request.uri.queryParameters.getAll("compat").contains("nginx")
         do {
+            let requirements = try Self.requirements(request)
             let principal = try await verifier.admit(try await services.authenticator.principal(for: request), requirements)
             verifier.count("key.checked", by: nil, keyID: principal.keyID, principal: principal, code: nil, context: context)
             return Self.allowed(principal)
@@ -71,10 +71,10 @@ struct CheckController {
     }
 
     static func allowed(_ p: Principal) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store", .xDevInfraUser: p.user.name,
-                                   .xDevInfraScopes: Scope.encode(p.scopes)]
-        if let keyID = p.keyID { headers[.xDevInfraKeyID] = keyID }
-        if let team = p.team { headers[.xDevInfraTeam] = team }
+        // All four, empty when there is nothing to say: a gateway that copies them over the client's
+        // (Envoy's allowed_upstream_headers) then replaces a forged copy instead of keeping it.
+        let headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store", .xDevInfraUser: p.user.name,
+                                   .xDevInfraScopes: Scope.encode(p.scopes), .xDevInfraKeyID: p.keyID ?? "", .xDevInfraTeam: p.team ?? ""]
         var body = "{"
         if let expiresAt = p.expiresAt { body += "\"expires_at\":" + JSONText.quoted(JSONText.iso8601(expiresAt)) + "," }
         if let keyID = p.keyID { body += "\"key_id\":" + JSONText.quoted(keyID) + "," }

@@ -13,6 +13,7 @@ final class RejectionLog: Sendable {
         var actor: String?
         var credential: String?
         var keyID: String?
+        var target: String?
         var team: String?
         var client: String?
     }
@@ -36,7 +37,7 @@ final class RejectionLog: Sendable {
 
     func record(_ event: AuditEvent) {
         var key = Key(event: event.event, code: event.code, actor: Limits.clip(event.actor), credential: event.credential,
-                      keyID: event.keyID, team: Limits.clip(event.team), client: event.client)
+                      keyID: event.keyID, target: Limits.clip(event.target), team: Limits.clip(event.team), client: event.client)
         pending.withLockedValue { pending in
             if pending[key] == nil, pending.count >= capacity {
                 key = Key(event: event.event, code: event.code, client: "*")
@@ -55,7 +56,7 @@ final class RejectionLog: Sendable {
             return pending
         }
         return entries.map { key, entry in
-            AuditEvent(at: entry.last, event: key.event, actor: key.actor, credential: key.credential, keyID: key.keyID, team: key.team,
+            AuditEvent(at: entry.last, event: key.event, actor: key.actor, credential: key.credential, keyID: key.keyID, target: key.target, team: key.team,
                        code: key.code, client: key.client, requestID: entry.requestID, count: entry.count)
         }.sorted { ($0.at, $0.event, $0.client ?? "") < ($1.at, $1.event, $1.client ?? "") }
     }
