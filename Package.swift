@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "dev-infra-server", targets: ["dev-infra-server"]),
         .library(name: "DevInfraCore", targets: ["DevInfraCore"]),
         .library(name: "CredentialStore", targets: ["CredentialStore"]),
+        // For other Swift services: a Hummingbird middleware that trusts dev-infra keys (introspection).
+        .library(name: "DevInfraAuth", targets: ["DevInfraAuth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -79,6 +81,16 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // Hummingbird middleware for services that accept dev-infra keys, through RFC 7662 introspection.
+        .target(
+            name: "DevInfraAuth",
+            dependencies: [
+                "DevInfraCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         // `dev-infra-server serve|admin ...`, as a library so tests can call it.
         .target(
             name: "ServerCommands",
@@ -89,7 +101,7 @@ let package = Package(
         .testTarget(name: "CredentialStoreTests", dependencies: ["CredentialStore"]),
         .testTarget(name: "DevInfraCLITests", dependencies: ["DevInfraCLI", "DevInfraCore", "DevInfraClient",
                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore"], exclude: ["Support/drop_proxy.py", "Support/plainless_secret_service.py", "Support/hostile_server.py", "Support/echo_upstream.py"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore", "DevInfraAuth", .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types")], exclude: ["Support/drop_proxy.py", "Support/plainless_secret_service.py", "Support/hostile_server.py", "Support/echo_upstream.py"]),
         .testTarget(
             name: "KeyServerTests",
             dependencies: ["KeyServer", .product(name: "HummingbirdTesting", package: "hummingbird"),
