@@ -173,13 +173,13 @@ _dev-infra() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    login|logout|status|token|create|list|show|revoke|rotate|api|exec|auth|help)
+    login|logout|status|token|create|list|show|revoke|rotate|verify|api|exec|auth|help)
         # Offer subcommand argument completions
         "_dev-infra_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'login logout status token create list show revoke rotate api exec auth help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'login logout status token create list show revoke rotate verify api exec auth help' -- "${cur}"))
         ;;
     esac
 }
@@ -342,6 +342,27 @@ _dev-infra_rotate() {
         return
         ;;
     '--grace')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_verify() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --quiet -q --json --version -h --help)
+    repeating_options=(--scope)
+    non_repeating_options=(--profile --team)
+    __dev-infra_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '--scope')
+        return
+        ;;
+    '--team')
         return
         ;;
     esac

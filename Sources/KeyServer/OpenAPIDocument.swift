@@ -115,6 +115,82 @@ paths:
               schema: {$ref: "#/components/schemas/Whoami"}
         "401": {$ref: "#/components/responses/Problem"}
         "429": {$ref: "#/components/responses/RateLimited"}
+  /v1/introspect:
+    post:
+      operationId: introspect
+      summary: RFC 7662 token introspection, for services that trust dev-infra keys.
+      description: |
+        The caller authenticates with its own credential, which must hold `keys:introspect`; its
+        calls have their own limit per credential (`serve --introspection-rate-limit`). Anything but
+        a usable credential answers `{"active": false}`; `include_reason=true` adds dev-infra's reason
+        code. `scope` (space-separated, all required) and `team` have the check done in the same
+        call. A team-bound caller is answered only for credentials that may act for its team
+        (others read `team_mismatch`). The key's own rate limit applies, and the call counts as its use.
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema: {$ref: "#/components/schemas/IntrospectionRequest"}
+          application/json:
+            schema: {$ref: "#/components/schemas/IntrospectionRequest"}
+      responses:
+        "200":
+          description: Whether the token is active, and what it is.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Introspection"}
+        "400": {$ref: "#/components/responses/Problem"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /v1/check:
+    get:
+      operationId: check
+      summary: Forward-auth for gateways (nginx auth_request, Traefik, Caddy, Envoy); any method, and any path below.
+      description: |
+        The gateway forwards the client's `Authorization` or `X-API-Key`. Required scopes and teams
+        come from the query and from `X-Dev-Infra-Require-*` headers, all of them required at once.
+        200 names the caller in `X-Dev-Infra-*` headers for the upstream. A denial is problem+json
+        with `WWW-Authenticate` and `Retry-After`, repeated in `X-Dev-Infra-Status`, `-Code` and
+        `-Problem` headers; `compat=nginx` answers 429 and 5xx as 403 (nginx's auth_request passes
+        on 401 and 403 only). The key's rate limit applies, and the check counts as its use.
+      parameters:
+        - name: scope
+          in: query
+          description: Scopes the credential must hold (space- or comma-separated; repeatable).
+          schema: {type: array, items: {$ref: "#/components/schemas/Scope"}}
+          explode: true
+        - name: team
+          in: query
+          description: A team the credential must be able to act for.
+          schema: {type: string, minLength: 1, maxLength: 100}
+        - name: compat
+          in: query
+          schema: {type: string, enum: [nginx]}
+        - name: X-Dev-Infra-Require-Scope
+          in: header
+          schema: {$ref: "#/components/schemas/Scope"}
+        - name: X-Dev-Infra-Require-Team
+          in: header
+          schema: {type: string, minLength: 1, maxLength: 100, pattern: "^[!-~]+$"}
+      responses:
+        "200":
+          description: The credential is good for what was required.
+          headers:
+            X-Dev-Infra-User: {schema: {type: string}, required: true}
+            X-Dev-Infra-Scopes: {schema: {type: string}, required: true}
+            X-Dev-Infra-Key-Id: {schema: {type: string}}
+            X-Dev-Infra-Team: {schema: {type: string}}
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Check"}
+        "400": {$ref: "#/components/responses/Problem"}
+        "401": {$ref: "#/components/responses/Denied"}
+        "403": {$ref: "#/components/responses/Denied"}
+        "429": {$ref: "#/components/responses/Denied"}
+        "503": {$ref: "#/components/responses/Denied"}
   /v1/keys:
     post:
       operationId: createKey
@@ -337,10 +413,68 @@ components:
       content:
         application/problem+json:
           schema: {$ref: "#/components/schemas/Problem"}
+    Unavailable:
+      description: The database is not answering (`database_unavailable`); see `Retry-After`.
+      headers:
+        Retry-After: {schema: {type: integer}}
+      content:
+        application/problem+json:
+          schema: {$ref: "#/components/schemas/Problem"}
+    Denied:
+      description: A forward-auth denial, its details repeated in headers for gateways that keep only those.
+      headers:
+        WWW-Authenticate: {schema: {type: string}}
+        Retry-After: {schema: {type: integer}}
+        X-Dev-Infra-Status: {schema: {type: integer}}
+        X-Dev-Infra-Code: {schema: {type: string}}
+        X-Dev-Infra-Problem: {schema: {type: string}, description: "The problem+json body, in ASCII."}
+      content:
+        application/problem+json:
+          schema: {$ref: "#/components/schemas/Problem"}
   schemas:
     Scope:
       type: string
-      enum: ["keys:read", "keys:write", "projects:read", "projects:write", "audit:read", admin]
+      enum: ["keys:read", "keys:write", "projects:read", "projects:write", "audit:read", "keys:introspect", admin]
+    IntrospectionRequest:
+      type: object
+      required: [token]
+      properties:
+        token: {type: string, minLength: 1}
+        token_type_hint: {type: string, description: Accepted and ignored.}
+        scope: {type: string, description: Scopes the token must hold (space-separated).}
+        team: {type: string, minLength: 1, maxLength: 100}
+        include_reason: {type: boolean, description: "Add `reason` (and `retry_after`) to an inactive answer."}
+    Introspection:
+      type: object
+      required: [active]
+      properties:
+        active: {type: boolean}
+        scope: {type: string}
+        username: {type: string}
+        sub: {type: string, description: The user's id.}
+        token_type: {type: string, enum: [Bearer]}
+        kind: {type: string, enum: [key, jwt]}
+        key_id: {type: string}
+        team: {type: string}
+        iat: {type: integer}
+        exp: {type: integer, description: "When it stops working: expiry, or the end of a rotation's grace."}
+        state: {type: string, enum: [active, rotating]}
+        reason:
+          type: string
+          description: Only with include_reason, on an inactive answer.
+          enum: [malformed_key, unknown_key, key_revoked, key_expired, invalid_token, insufficient_scope, team_mismatch, rate_limited]
+        retry_after: {type: integer}
+    Check:
+      type: object
+      required: [user, kind, scopes, state]
+      properties:
+        user: {type: string}
+        kind: {type: string, enum: [key, jwt]}
+        key_id: {type: string}
+        team: {type: string}
+        scopes: {type: array, items: {$ref: "#/components/schemas/Scope"}}
+        expires_at: {type: string, format: date-time}
+        state: {type: string, enum: [active, rotating]}
     Problem:
       type: object
       required: [type, title, status, detail, code]
