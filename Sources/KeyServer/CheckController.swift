@@ -63,8 +63,11 @@ struct CheckController {
     static func requirements(_ request: Request) throws -> Requirements {
         var requirements = Requirements()
         let query = request.uri.queryParameters
-        for text in query.getAll("scope") { try requirements.addScopes(text) }
-        for text in request.headers[values: .xDevInfraRequireScope] { try requirements.addScopes(text) }
+        // An empty scope requirement is a gateway's configuration gone wrong (an unset variable), not "no scope".
+        for text in query.getAll("scope") + request.headers[values: .xDevInfraRequireScope] {
+            guard text.contains(where: { $0 != " " && $0 != "," }) else { throw APIError.invalidRequest("a required scope is empty") }
+            try requirements.addScopes(text, commas: true)
+        }
         for text in query.getAll("team") { try requirements.addTeam(text) }
         for text in request.headers[values: .xDevInfraRequireTeam] { try requirements.addTeam(text) }
         return requirements

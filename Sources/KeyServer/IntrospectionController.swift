@@ -78,7 +78,9 @@ struct IntrospectionController {
                 guard let name = formDecoded(parts[0]), let value = formDecoded(parts.count > 1 ? parts[1] : "") else {
                     throw APIError.invalidRequest("the form holds a malformed %-escape")
                 }
-                guard fields.updateValue(value, forKey: name) == nil else { throw APIError.invalidRequest("parameter \"\(Limits.clip(name) ?? "")\" is given twice") }
+                // Extension parameters (RFC 7662 §2.1) are ignored; one of ours given twice is refused.
+                guard Self.fields.contains(name) else { continue }
+                guard fields.updateValue(value, forKey: name) == nil else { throw APIError.invalidRequest("parameter \"\(name)\" is given twice") }
             }
             switch fields["include_reason"] {
             case nil, "false": break

@@ -130,7 +130,7 @@ paths:
         required: true
         content:
           application/x-www-form-urlencoded:
-            schema: {$ref: "#/components/schemas/IntrospectionRequest"}
+            schema: {$ref: "#/components/schemas/IntrospectionForm"}
           application/json:
             schema: {$ref: "#/components/schemas/IntrospectionRequest"}
       responses:
@@ -168,13 +168,14 @@ paths:
           schema: {type: string, minLength: 1, maxLength: 100}
         - name: compat
           in: query
-          schema: {type: string, enum: [nginx]}
+          description: "`nginx`: answer 400, 429 and 503 as 403, the real status in X-Dev-Infra-Status. Other values are ignored."
+          schema: {type: string}
         - name: X-Dev-Infra-Require-Scope
           in: header
           schema: {$ref: "#/components/schemas/Scope"}
         - name: X-Dev-Infra-Require-Team
           in: header
-          schema: {type: string, minLength: 1, maxLength: 100, pattern: "^[!-~]+$"}
+          schema: {type: string, minLength: 1, maxLength: 100}
       responses:
         "200":
           description: The credential is good for what was required.
@@ -435,15 +436,26 @@ components:
     Scope:
       type: string
       enum: ["keys:read", "keys:write", "projects:read", "projects:write", "audit:read", "keys:introspect", admin]
-    IntrospectionRequest:
+    IntrospectionForm:
       type: object
+      description: RFC 7662's encoding. Other parameters are ignored; a parameter given twice is a 400.
       required: [token]
       properties:
         token: {type: string, minLength: 1}
         token_type_hint: {type: string, description: Accepted and ignored.}
-        scope: {type: string, description: Scopes the token must hold (space-separated).}
+        scope: {type: string, description: Scopes the token must hold (space-separated)., pattern: "^ *((keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin)( +|$))*$"}
         team: {type: string, minLength: 1, maxLength: 100}
         include_reason: {type: boolean, description: "Add `reason` (and `retry_after`) to an inactive answer."}
+    IntrospectionRequest:
+      type: object
+      additionalProperties: false
+      required: [token]
+      properties:
+        token: {type: string, minLength: 1}
+        token_type_hint: {type: [string, "null"], description: Accepted and ignored.}
+        scope: {type: [string, "null"], description: Scopes the token must hold (space-separated)., pattern: "^ *((keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin)( +|$))*$"}
+        team: {type: [string, "null"], minLength: 1, maxLength: 100}
+        include_reason: {type: [boolean, "null"], description: "Add `reason` (and `retry_after`) to an inactive answer."}
     Introspection:
       type: object
       required: [active]

@@ -8,10 +8,10 @@ struct Requirements: Sendable, Equatable {
     var scopes: Set<Scope> = []
     var teams: Set<String> = []
 
-    /// Scope names separated by spaces or commas, as the query, the headers and RFC 7662's
-    /// `scope` write them; an unknown name is the verifying service's mistake, so a 400.
-    mutating func addScopes(_ text: some StringProtocol) throws {
-        for name in text.split(whereSeparator: { $0 == " " || $0 == "," }) {
+    /// Scope names separated by spaces (RFC 7662's `scope`), or by commas too (`/v1/check`'s query
+    /// and headers); an unknown name is the verifying service's mistake, so a 400.
+    mutating func addScopes(_ text: some StringProtocol, commas: Bool = false) throws {
+        for name in text.split(whereSeparator: { $0 == " " || (commas && $0 == ",") }) {
             guard let scope = Scope(rawValue: String(name)) else {
                 throw APIError.invalidRequest("unknown scope \"\(Limits.clip(String(name)) ?? "")\" required; known: "
                     + Scope.allCases.map(\.rawValue).joined(separator: ", "))

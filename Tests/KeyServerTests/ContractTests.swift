@@ -53,6 +53,13 @@ import Testing
         }
     }
 
+    @Test func theIntrospectionScopePatternNamesEveryScope() throws {
+        let lines = try Self.document.split(separator: "\n").filter { $0.contains("scope: {type:") && $0.contains("pattern:") }
+        #expect(lines.count == 2)
+        let alternatives = "(" + Scope.allCases.map(\.rawValue).joined(separator: "|") + ")"
+        for line in lines { #expect(line.contains(alternatives), "\(line) should list \(alternatives)") }
+    }
+
     @Test func anUndeclaredMethodIs405WithAllow() async throws {
         let server = TestServer()
         let adminKey = try await server.seed()
