@@ -5,7 +5,7 @@ PREFIX ?= $(HOME)/.local
 # (30,000), and the runtime's start-up calls dladdr(), which walks that table: 0.4 ms a start.
 BUILD_FLAGS = -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker --no-export-dynamic
 
-.PHONY: build serve test install uninstall docs bench-token bench-server
+.PHONY: build serve test install uninstall docs bench-token bench-server bench-integrations
 
 BIN = $$(swift build $(BUILD_FLAGS) --show-bin-path)
 
@@ -47,3 +47,7 @@ bench-token:
 
 bench-server:
 	Benchmarks/server.sh
+
+# Introspection and forward-auth beside /healthz, and nginx + forward-auth beside nginx alone.
+bench-integrations: build
+	BIN="$(BIN)/dev-infra-server" Benchmarks/integrations.sh

@@ -81,3 +81,13 @@ struct GatewayTests {
         #expect(Int(limited.header("Retry-After") ?? "") ?? 0 >= 1)
     }
 }
+
+extension GatewayTests {
+    /// docs/integrations.md shows the tested file, not a copy that drifted from it.
+    @Test func theIntegrationsGuideQuotesTheTestedConfigWhole() throws {
+        let root = Nginx.example.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let guide = try String(contentsOf: root.appendingPathComponent("docs/integrations.md"), encoding: .utf8)
+        let conf = try String(contentsOf: Nginx.example, encoding: .utf8)
+        #expect(guide.contains("```nginx\n" + conf + "```"))
+    }
+}
