@@ -25,6 +25,12 @@ public struct DevInfraAuthMiddleware<Context: DevInfraAuthRequestContext>: Route
         let credential = try Self.credential(request)
         switch try await introspector.introspect(credential, scopes: scopes, team: team) {
         case .active(let principal):
+            // What was asked is checked again in the answer: a server that ignored `scope` or
+            // `team` must not let a request through.
+            if let missing = scopes.subtracting(principal.scopes).sorted().first {
+                throw DevInfraAuthError(reason: ReasonCode.insufficientScope.rawValue, scope: missing)
+            }
+            if let team, let bound = principal.team, bound != team { throw DevInfraAuthError(reason: ReasonCode.teamMismatch.rawValue) }
             var context = context
             context.devInfraPrincipal = principal
             return try await next(request, context)

@@ -19,13 +19,27 @@ public struct DevInfraIntrospector: Sendable {
     let client: HTTPClient
     let timeout: TimeAmount
 
-    /// `server`: dev-infra's base URL, e.g. `https://keys.example.com`; `credential`: the service's key.
-    public init(server: URL, credential: String, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(5)) {
+    /// `server`: dev-infra's base URL, `https://...` (plain `http` only to a loopback address, as
+    /// the CLI allows); `credential`: the service's key. The default client follows no redirect:
+    /// a redirect would carry the client's token in its body to wherever it points.
+    public init(server: URL, credential: String, client: HTTPClient = DevInfraIntrospector.client, timeout: TimeAmount = .seconds(5)) throws {
+        let host = server.host ?? ""
+        guard server.scheme == "https" || (server.scheme == "http" && ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host)) else {
+            throw DevInfraAuthError(status: .internalServerError, code: ReasonCode.invalidArgument.rawValue,
+                                    detail: "dev-infra's URL must be https (http only to a loopback address)")
+        }
         endpoint = server.absoluteString.hasSuffix("/") ? server.absoluteString + "v1/introspect" : server.absoluteString + "/v1/introspect"
         self.credential = credential
         self.client = client
         self.timeout = timeout
     }
+
+    /// Shared by every introspector that is given no client: no redirects, certificates verified.
+    public static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// What dev-infra says of `token`, checked for every scope in `scopes` and for `team` in the
     /// same call. Throws `DevInfraAuthError` (503 `server_unreachable`) when dev-infra does not

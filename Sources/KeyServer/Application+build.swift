@@ -15,6 +15,10 @@ public struct ServerLimits: Sendable {
     /// `POST /v1/introspect` calls per second per verifying credential: a service asks once per
     /// request it serves, so its own key's `perKey` limit would cap the whole service.
     public var perIntrospector: Double = 10_000
+    /// Database reads of key ids that turn out not to exist, per client address (or per verifying
+    /// service for introspection): a burst, then this many a second (`Authenticator.LookupBudget`).
+    public var unknownKeyBurst: Double = 1000
+    public var unknownKeysPerSecond: Double = 100
     /// Refused credentials per client address: a burst, then this many a second.
     public var refusalBurst: Double = 100
     public var refusalsPerSecond: Double = 5
@@ -126,7 +130,7 @@ func registerRoutes(_ router: Router<ServerContext>, _ services: Services) {
     let v1 = router.group("v1")
     v1.post("auth/token", use: account.token)
     CheckController(services: services).register(v1)
-    v1.group().add(middleware: AuthMiddleware(services: services, limiter: services.introspections))
+    v1.group().add(middleware: AuthMiddleware(services: services, limiter: (services.introspections, .keysIntrospect)))
         .post("introspect", use: IntrospectionController(services: services).introspect)
     let protected = v1.group().add(middleware: AuthMiddleware(services: services))
     protected.get("whoami", use: account.whoami)

@@ -15,16 +15,26 @@ struct Authenticator: Sendable {
     let jwt: JWTSigner
     let clock: @Sendable () -> Date
 
-    func principal(for request: Request) async throws -> Principal {
+    /// Database reads for key ids that turn out not to exist, charged to one bucket (a client
+    /// address, a verifying service): the checksum is no secret, so anyone can make well-formed
+    /// keys, and each unknown one is a read. Once the bucket is dry, a key not in memory is
+    /// answered 429 before any read; keys in memory are still served.
+    struct LookupBudget {
+        let limiter: RateLimiter
+        let bucket: String
+        let now: Date
+    }
+
+    func principal(for request: Request, budget: LookupBudget? = nil) async throws -> Principal {
         if let header = request.headers[.authorization] {
             guard Self.hasBearerPrefix(header) else {
                 throw APIError(.invalidToken, "the Authorization header must be \"Bearer <key or token>\"")
             }
             let credential = Self.trimmed(header.dropFirst(Self.bearer.count))
-            return credential.hasPrefix(APIKey.prefix) ? try await key(credential) : try await token(credential)
+            return credential.hasPrefix(APIKey.prefix) ? try await key(credential, budget: budget) : try await token(credential)
         }
         if let header = request.headers[.xAPIKey] {
-            return try await key(Self.trimmed(Substring(header)))
+            return try await key(Self.trimmed(Substring(header)), budget: budget)
         }
         var missing = APIError(.missingCredentials, "send a key as \"Authorization: Bearer dinf_...\" or \"X-API-Key\"")
         missing.bareChallenge = true
@@ -32,8 +42,8 @@ struct Authenticator: Sendable {
     }
 
     /// A credential handed over as text (introspection's `token`): a key, else a JWT.
-    func principal(credential: String) async throws -> Principal {
-        credential.hasPrefix(APIKey.prefix) ? try await key(credential) : try await token(credential)
+    func principal(credential: String, budget: LookupBudget? = nil) async throws -> Principal {
+        credential.hasPrefix(APIKey.prefix) ? try await key(credential, budget: budget) : try await token(credential)
     }
 
     /// The public key id of a presented key, for the audit; never any of the secret.
@@ -61,11 +71,18 @@ struct Authenticator: Sendable {
         return String(text[first...last])
     }
 
-    func key(_ raw: String) async throws -> Principal {
+    func key(_ raw: String, budget: LookupBudget? = nil) async throws -> Principal {
         let key: APIKey
         do { key = try APIKey.parse(raw) } catch { throw APIError(.malformedKey, error.detail) }
         let repository = repository
-        let entry = try await cache.entry(key.keyID) { try await repository.keyWithOwner(id: key.keyID).map { (key: $0.0, owner: $0.1) } }
+        let entry = try await cache.entry(key.keyID) {
+            if let budget, let wait = budget.limiter.wouldWait(budget.bucket, now: budget.now) {
+                throw AuthMiddleware.tooMany("too many unknown keys from this client", wait)
+            }
+            let loaded = try await repository.keyWithOwner(id: key.keyID).map { (key: $0.0, owner: $0.1) }
+            if loaded == nil, let budget { _ = budget.limiter.take(budget.bucket, now: budget.now) }
+            return loaded
+        }
         guard let (record, user) = entry,
               ServerSecrets.matches(secret: key.secret, hash: record.secretHash) else {
             throw APIError(.unknownKey, "no such key: check that it was copied whole, or create a new one")
@@ -77,7 +94,7 @@ struct Authenticator: Sendable {
             throw APIError(.keyExpired, "key \(record.keyID) was rotated to \(record.rotatedTo ?? "a new key") and its grace period has ended")
         }
         // An admin flag removed from the user takes the admin scope away from the user's keys too.
-        let scopes = user.isAdmin ? record.scopes : record.scopes.subtracting([.admin, .auditRead])
+        let scopes = user.isAdmin ? record.scopes : record.scopes.subtracting([.admin, .auditRead, .keysIntrospect])
         // A key in its rotation grace stops at the grace's end: that is its effective expiry.
         let stops = [record.expiresAt, record.graceEndsAt].compactMap { $0 }.min()
         return Principal(kind: .key, user: user, keyID: record.keyID, scopes: scopes, team: record.team, expiresAt: stops,

@@ -32,7 +32,12 @@ extension HTTPField.Name {
 /// gateway should limit per client itself (`limit_req` in examples/nginx/dev-infra.conf).
 struct CheckController {
     let services: Services
-    var verifier: Verifier { Verifier(services: services) }
+    let verifier: Verifier
+
+    init(services: Services) {
+        self.services = services
+        verifier = Verifier(services: services)
+    }
     static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
 
     func register(_ v1: RouterGroup<ServerContext>) {
@@ -42,11 +47,15 @@ struct CheckController {
     }
 
     func check(_ request: Request, context: ServerContext) async throws -> Response {
-        let nginx = request.uri.queryParameters.getAll("compat").contains("nginx")
+        let started = ContinuousClock.now
+        var nginx = false
         do {
-            let requirements = try Self.requirements(request)
-            let principal = try await verifier.admit(try await services.authenticator.principal(for: request), requirements)
+            let requirements = try Self.requirements(request, nginx: &nginx)
+            let budget = Authenticator.LookupBudget(limiter: services.unknownKeys, bucket: "check " + ClientAddress.bucket(context.client),
+                                                    now: services.clock())
+            let principal = try await verifier.admit(try await services.authenticator.principal(for: request, budget: budget), requirements)
             verifier.count("key.checked", by: nil, keyID: principal.keyID, principal: principal, code: nil, context: context)
+            services.metrics.authDuration.record(since: started)
             return Self.allowed(principal)
         } catch let error as APIError {
             verifier.count("key.checked", by: nil, keyID: AuthMiddleware.claimedKeyID(request), principal: nil, code: error.code, context: context)
@@ -60,16 +69,33 @@ struct CheckController {
     }
 
     /// Query `scope`/`team` and `X-Dev-Infra-Require-*` headers, all of them required at once.
-    static func requirements(_ request: Request) throws -> Requirements {
+    /// Read on every request a gateway forwards, so the query is split by hand in one pass
+    /// (Hummingbird's `queryParameters` builds a dictionary of every parameter).
+    static func requirements(_ request: Request, nginx: inout Bool) throws -> Requirements {
         var requirements = Requirements()
-        let query = request.uri.queryParameters
+        var scopes: [String] = request.headers[values: .xDevInfraRequireScope]
+        var teams: [String] = request.headers[values: .xDevInfraRequireTeam]
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            guard let equals = pair.firstIndex(of: "=") else { continue }
+            let name = pair[..<equals]
+            guard name == "scope" || name == "team" || name == "compat" else { continue }
+            let raw = pair[pair.index(after: equals)...]
+            let needsDecoding = raw.contains(where: { $0 == "%" || $0 == "+" })
+            guard let value = needsDecoding ? IntrospectionController.formDecoded(raw) : String(raw) else {
+                throw APIError.invalidRequest("the query holds a malformed %-escape")
+            }
+            switch name {
+            case "scope": scopes.append(value)
+            case "team": teams.append(value)
+            default: nginx = nginx || value == "nginx"
+            }
+        }
         // An empty scope requirement is a gateway's configuration gone wrong (an unset variable), not "no scope".
-        for text in query.getAll("scope") + request.headers[values: .xDevInfraRequireScope] {
+        for text in scopes {
             guard text.contains(where: { $0 != " " && $0 != "," }) else { throw APIError.invalidRequest("a required scope is empty") }
             try requirements.addScopes(text, commas: true)
         }
-        for text in query.getAll("team") { try requirements.addTeam(text) }
-        for text in request.headers[values: .xDevInfraRequireTeam] { try requirements.addTeam(text) }
+        for text in teams { try requirements.addTeam(text) }
         return requirements
     }
 

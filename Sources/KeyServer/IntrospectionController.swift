@@ -11,7 +11,12 @@ import Hummingbird
 /// credentials that may act for that team only: to it, any other reads `team_mismatch`.
 struct IntrospectionController {
     let services: Services
-    var verifier: Verifier { Verifier(services: services) }
+    let verifier: Verifier
+
+    init(services: Services) {
+        self.services = services
+        verifier = Verifier(services: services)
+    }
 
     struct Input: Equatable {
         var token: String
@@ -26,7 +31,7 @@ struct IntrospectionController {
         var requirements = input.requirements
         if let team = caller.team { requirements.teams.insert(team) }
         do {
-            let principal = try await verifier.verify(input.token, requirements)
+            let principal = try await verifier.verify(input.token, requirements, budget: "introspect " + caller.bucket)
             verifier.count("key.introspected", by: caller, keyID: principal.keyID, principal: principal, code: nil, context: context)
             return Self.answer(Self.active(principal))
         } catch let error as APIError {
@@ -75,7 +80,7 @@ struct IntrospectionController {
             guard let text = String(data: body, encoding: .utf8) else { throw APIError.invalidRequest("the form is not UTF-8") }
             for pair in text.split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard let name = formDecoded(parts[0]), let value = formDecoded(parts.count > 1 ? parts[1] : "") else {
+                guard let name = formDecoded(parts[0]), let value = formDecoded(parts.count > 1 ? parts[1] : Substring()) else {
                     throw APIError.invalidRequest("the form holds a malformed %-escape")
                 }
                 // Extension parameters (RFC 7662 §2.1) are ignored; one of ours given twice is refused.
@@ -98,15 +103,19 @@ struct IntrospectionController {
             throw APIError.invalidRequest("send the token as application/x-www-form-urlencoded (RFC 7662) or application/json")
         }
         guard let token = fields["token"], !token.isEmpty else { throw APIError.invalidRequest("parameter \"token\" is required") }
+        // A blank scope is a caller's configuration gone wrong (an unset variable), not "no scope".
+        if let scope = fields["scope"], !scope.contains(where: { $0 != " " }) { throw APIError.invalidRequest("parameter \"scope\" is empty") }
         var input = Input(token: token, includeReason: includeReason)
         if let scope = fields["scope"] { try input.requirements.addScopes(scope) }
         if let team = fields["team"] { try input.requirements.addTeam(team) }
         return input
     }
 
-    /// `application/x-www-form-urlencoded`: `+` is a space, then %-escapes.
+    /// `application/x-www-form-urlencoded`: `+` is a space, then %-escapes. A key or a scope
+    /// name has neither, and is taken as it is (Foundation's decoding is most of a form's cost).
     static func formDecoded(_ text: Substring) -> String? {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        guard text.contains(where: { $0 == "%" || $0 == "+" }) else { return String(text) }
+        return text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 }
 

@@ -53,6 +53,8 @@ enum Limits {
     /// control characters become `?`.
     static func clip(_ text: String?, _ max: Int = maxAuditText) -> String? {
         guard let text else { return nil }
+        // Printable ASCII within the limit, the usual name or team, is kept as it is.
+        if text.utf8.count <= max, text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         var scalars = String.UnicodeScalarView(text.unicodeScalars.prefix(text.unicodeScalars.count > max ? max - 1 : max).map {
             $0.properties.generalCategory == .control || $0.properties.generalCategory == .format ? "?" : $0
         })

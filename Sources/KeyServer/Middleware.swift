@@ -15,10 +15,11 @@ import NIOCore
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let services: Services
-    /// The per-credential limiter; the API's per-key one unless a route group has its own.
-    var limiter: RateLimiter?
+    /// A route group's own per-credential limiter for credentials that hold its scope; the API's
+    /// per-key one otherwise.
+    var limiter: (RateLimiter, Scope)?
 
-    init(services: Services, limiter: RateLimiter? = nil) {
+    init(services: Services, limiter: (RateLimiter, Scope)? = nil) {
         self.services = services
         self.limiter = limiter
     }
@@ -28,7 +29,8 @@ struct AuthMiddleware: RouterMiddleware {
         let principal: Principal
         let started = ContinuousClock.now
         do {
-            principal = try await services.authenticator.principal(for: request)
+            let budget = Authenticator.LookupBudget(limiter: services.unknownKeys, bucket: ClientAddress.bucket(context.client), now: services.clock())
+            principal = try await services.authenticator.principal(for: request, budget: budget)
             services.metrics.authDuration.record(since: started)
         } catch let error as APIError {
             services.metrics.authDuration.record(since: started)
@@ -43,7 +45,8 @@ struct AuthMiddleware: RouterMiddleware {
             throw error
         }
         let now = services.clock()
-        if let wait = (limiter ?? services.rateLimiter).take(principal.bucket, now: now) {
+        let bucketLimiter = limiter.flatMap { principal.scopes.contains($0.1) ? $0.0 : nil } ?? services.rateLimiter
+        if let wait = bucketLimiter.take(principal.bucket, now: now) {
             let error = Self.tooMany("too many requests for this credential", wait)
             services.reject(.init(at: now, event: "request.rejected", actor: principal.user.name, credential: principal.credential,
                                   keyID: principal.keyID, team: principal.team, code: error.code), context)

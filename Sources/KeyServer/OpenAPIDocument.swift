@@ -172,6 +172,7 @@ paths:
           schema: {type: string}
         - name: X-Dev-Infra-Require-Scope
           in: header
+          description: A scope the credential must hold (a space- or comma-separated list is accepted too).
           schema: {$ref: "#/components/schemas/Scope"}
         - name: X-Dev-Infra-Require-Team
           in: header
@@ -443,7 +444,7 @@ components:
       properties:
         token: {type: string, minLength: 1}
         token_type_hint: {type: string, description: Accepted and ignored.}
-        scope: {type: string, description: Scopes the token must hold (space-separated)., pattern: "^ *((keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin)( +|$))*$"}
+        scope: {type: string, description: Scopes the token must hold (space-separated)., pattern: "^ *(keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin)( +(keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin))* *$"}
         team: {type: string, minLength: 1, maxLength: 100}
         include_reason: {type: boolean, description: "Add `reason` (and `retry_after`) to an inactive answer."}
     IntrospectionRequest:
@@ -453,7 +454,7 @@ components:
       properties:
         token: {type: string, minLength: 1}
         token_type_hint: {type: [string, "null"], description: Accepted and ignored.}
-        scope: {type: [string, "null"], description: Scopes the token must hold (space-separated)., pattern: "^ *((keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin)( +|$))*$"}
+        scope: {type: [string, "null"], description: Scopes the token must hold (space-separated)., pattern: "^ *(keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin)( +(keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin))* *$"}
         team: {type: [string, "null"], minLength: 1, maxLength: 100}
         include_reason: {type: [boolean, "null"], description: "Add `reason` (and `retry_after`) to an inactive answer."}
     Introspection:

@@ -34,6 +34,14 @@ final class RateLimiter: Sendable {
         }
     }
 
+    /// nil when a request would go ahead now, else the seconds to wait; takes nothing.
+    func wouldWait(_ bucket: String, now: Date) -> Int? {
+        buckets.withLockedValue { buckets in
+            guard let state = refilled(buckets, bucket, now) else { return nil }
+            return state.tokens >= 1 ? nil : wait(state.tokens)
+        }
+    }
+
     private func refilled(_ buckets: [String: (tokens: Double, at: Date)], _ bucket: String, _ now: Date) -> (tokens: Double, at: Date)? {
         guard var state = buckets[bucket] else { return nil }
         let elapsed = max(0, now.timeIntervalSince(state.at))

@@ -35,9 +35,21 @@ final class RejectionLog: Sendable {
         self.capacity = capacity
     }
 
+    /// `requestID` is read only for the first event of a row (the row keeps that one).
+    func record(_ event: AuditEvent, requestID: @autoclosure () -> String?) {
+        var event = event
+        let isNew = pending.withLockedValue { $0[key(event)] == nil }
+        if isNew { event.requestID = requestID() }
+        record(event)
+    }
+
+    private func key(_ event: AuditEvent) -> Key {
+        Key(event: event.event, code: event.code, actor: Limits.clip(event.actor), credential: event.credential,
+            keyID: event.keyID, target: Limits.clip(event.target), team: Limits.clip(event.team), client: event.client)
+    }
+
     func record(_ event: AuditEvent) {
-        var key = Key(event: event.event, code: event.code, actor: Limits.clip(event.actor), credential: event.credential,
-                      keyID: event.keyID, target: Limits.clip(event.target), team: Limits.clip(event.team), client: event.client)
+        var key = key(event)
         pending.withLockedValue { pending in
             if pending[key] == nil, pending.count >= capacity {
                 key = Key(event: event.event, code: event.code, client: "*")

@@ -13,8 +13,8 @@ public struct Services: Sendable {
     let clock: @Sendable () -> Date
     /// Per key (or per user for JWTs), after authentication.
     let rateLimiter: RateLimiter
-    /// Per client address, on refused credentials: once empty, that address is answered 429
-    /// before any database read, until it refills.
+    /// Per client address, on refused credentials: once empty, that address's refusals are
+    /// answered 429 instead, until it refills (reads of unknown keys are bounded by `unknownKeys`).
     let refusals: RateLimiter
     /// Sign-in attempts, per client address and per username, taken before bcrypt runs.
     let signInByClient: RateLimiter
@@ -28,6 +28,8 @@ public struct Services: Sendable {
     let checks = RejectionLog()
     /// Introspection calls per verifying credential (`ServerLimits.perIntrospector`).
     let introspections: RateLimiter
+    /// Reads of unknown key ids, per client address or verifying service (`Authenticator.LookupBudget`).
+    let unknownKeys: RateLimiter
     let logger: Logger
     let authenticator: Authenticator
     /// Key policy, shared by every front end.
@@ -47,6 +49,7 @@ public struct Services: Sendable {
         self.logger = logger
         self.verifyPassword = verifyPassword
         rateLimiter = RateLimiter(perSecond: limits.perKey, burst: max(1, limits.perKey))
+        unknownKeys = RateLimiter(perSecond: limits.unknownKeysPerSecond, burst: limits.unknownKeyBurst)
         introspections = RateLimiter(perSecond: limits.perIntrospector, burst: max(1, limits.perIntrospector))
         refusals = RateLimiter(perSecond: limits.refusalsPerSecond, burst: limits.refusalBurst)
         signInByClient = RateLimiter(perSecond: limits.signInsPerMinute / 60, burst: limits.signInBurst)

@@ -21,7 +21,7 @@ struct Requirements: Sendable, Equatable {
     }
 
     mutating func addTeam(_ text: some StringProtocol) throws {
-        let team = text.trimmingCharacters(in: .whitespaces)
+        let team = Authenticator.trimmed(Substring(text))
         guard !team.isEmpty, team.utf8.count <= Limits.maxNameLength else {
             throw APIError.invalidRequest("a required team must be 1 to \(Limits.maxNameLength) bytes")
         }
@@ -37,21 +37,24 @@ struct Verifier: Sendable {
 
     /// The principal, or the `APIError` that says why not. Passing the rate limit counts as the
     /// key's use (`last_used`), as any request with it does.
-    func verify(_ credential: String, _ requirements: Requirements) async throws -> Principal {
-        try await admit(try await services.authenticator.principal(credential: credential), requirements)
+    func verify(_ credential: String, _ requirements: Requirements, budget: String) async throws -> Principal {
+        let lookups = Authenticator.LookupBudget(limiter: services.unknownKeys, bucket: budget, now: services.clock())
+        return try await admit(try await services.authenticator.principal(credential: credential, budget: lookups), requirements)
     }
 
-    /// The same, for a principal already authenticated from a request's headers.
+    /// The same, for a principal already authenticated from a request's headers. Teams come
+    /// before the rate limit: a verifier bound to one team neither drains nor learns the budget of
+    /// another team's key.
     func admit(_ principal: Principal, _ requirements: Requirements) async throws -> Principal {
+        for team in requirements.teams.sorted() where !KeyRules.canActFor(team, principal) {
+            throw APIError(.teamMismatch, principal.team.map { "this key belongs to team \($0), not \(Limits.clip(team) ?? "")" }
+                ?? "\(principal.user.name) is not a member of team \(Limits.clip(team) ?? "")")
+        }
         let now = services.clock()
         if let wait = services.rateLimiter.take(principal.bucket, now: now) {
             throw AuthMiddleware.tooMany("too many requests for this credential", wait)
         }
         if let keyID = principal.keyID { services.usage.record(keyID, at: now) }
-        for team in requirements.teams.sorted() where !KeyRules.canActFor(team, principal) {
-            throw APIError(.teamMismatch, principal.team.map { "this key belongs to team \($0), not \(Limits.clip(team) ?? "")" }
-                ?? "\(principal.user.name) is not a member of team \(Limits.clip(team) ?? "")")
-        }
         if let missing = requirements.scopes.subtracting(principal.scopes).sorted().first {
             throw APIError(.insufficientScope, "this needs the \(missing.rawValue) scope", scope: missing.rawValue)
         }
@@ -59,13 +62,14 @@ struct Verifier: Sendable {
     }
 
     /// Counts one verification for the audit: written as a few rows with counts once a minute,
-    /// never a row per request (a gateway asks on every request it serves).
+    /// never a row per request (a gateway asks on every request it serves). A key id is kept only
+    /// for keys that exist: made-up ones would each make a row of their own and crowd out the rest.
     func count(_ event: String, by verifier: Principal?, keyID: String?, principal: Principal?, code: String?,
                context: ServerContext) {
         services.checks.record(AuditEvent(at: services.clock(), event: event, actor: verifier?.user.name, credential: verifier?.credential,
-                                          keyID: keyID,
-                                          target: principal?.user.name, team: principal?.team, code: code,
-                                          client: context.client, requestID: context.requestID))
+                                          keyID: code == "malformed_key" || code == "unknown_key" ? nil : keyID, target: principal?.user.name, team: principal?.team, code: code,
+                                          client: context.client),
+                               requestID: context.requestID)
     }
 }
 

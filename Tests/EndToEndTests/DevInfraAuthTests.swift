@@ -41,7 +41,7 @@ import Testing
         let reader = try key(alice, #"{"name":"r","scopes":["keys:read"],"team":"qa"}"#)
         let personal = try key(alice, #"{"name":"p","scopes":["projects:read"]}"#)
 
-        let introspector = DevInfraIntrospector(server: URL(string: server.url)!, credential: serviceKey)
+        let introspector = try DevInfraIntrospector(server: URL(string: server.url)!, credential: serviceKey)
         try await Self.service(introspector).test(.router) { client in
             let (ok, _, _, text) = try await Self.get(client, [.authorization: "Bearer \(good)"])
             let goodID = try APIKey.parse(good).keyID
@@ -73,9 +73,16 @@ import Testing
         }
     }
 
+    @Test func plainHTTPIsOnlyForLoopback() throws {
+        #expect(throws: DevInfraAuthError.self) { try DevInfraIntrospector(server: URL(string: "http://keys.example.com")!, credential: "k") }
+        #expect(throws: DevInfraAuthError.self) { try DevInfraIntrospector(server: URL(string: "ftp://127.0.0.1")!, credential: "k") }
+        _ = try DevInfraIntrospector(server: URL(string: "https://keys.example.com")!, credential: "k")
+        _ = try DevInfraIntrospector(server: URL(string: "http://[::1]:8080")!, credential: "k")
+    }
+
     @Test func aMalformedKeyNeverLeavesTheProcess() async throws {
         // Nothing listens on port 9: a call to the server would be a 503, not a 401.
-        let introspector = DevInfraIntrospector(server: URL(string: "http://127.0.0.1:9")!, credential: "unused")
+        let introspector = try DevInfraIntrospector(server: URL(string: "http://127.0.0.1:9")!, credential: "unused")
         var chars = Array(APIKey.generate().rawValue)
         chars[15] = chars[15] == "a" ? "b" : "a"
         let broken = chars

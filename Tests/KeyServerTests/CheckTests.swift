@@ -115,6 +115,23 @@ import Testing
         }
     }
 
+    @Test func madeUpKeysCostABoundedNumberOfReadsAndLeaveNoRowEach() async throws {
+        let server = TestServer()
+        server.limits.unknownKeyBurst = 3
+        server.limits.unknownKeysPerSecond = 0.001
+        let adminKey = try await server.seed()
+        try await server.run { api in
+            let known = try #require(try await api.createKey(adminKey, name: "k", scopes: ["keys:read"])["api_key"] as? String)
+            #expect(try await Self.check(api, key: known).status == 200, "read once, now in memory")
+            for _ in 0..<3 { #expect(try await Self.check(api, key: APIKey.generate().rawValue).code == "unknown_key") }
+            let dry = try await Self.check(api, key: APIKey.generate().rawValue)
+            #expect(dry.status == 429 && dry.code == "rate_limited", "no read once the budget is spent: \(dry.text)")
+            #expect(try await Self.check(api, key: known).status == 200, "a key in memory is still served")
+            let rows = try await api.call(.get, "/v1/audit?event=key.checked", key: adminKey).items
+            #expect(rows.contains { $0["code"] as? String == "unknown_key" && $0["count"] as? Int == 3 && $0["key_id"] == nil }, "\(rows)")
+        }
+    }
+
     @Test func aNonASCIIProblemFitsAHeaderAsTheSameJSON() throws {
         let json = #"{"detail":"team café 🚀 \"x\""}"#
         let ascii = JSONText.ascii(json)
