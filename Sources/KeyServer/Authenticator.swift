@@ -21,7 +21,8 @@ struct Authenticator: Sendable {
     /// answered 429 before any read; keys in memory are still served.
     struct LookupBudget {
         let limiter: RateLimiter
-        let bucket: String
+        /// Made only on a cache miss: a key in memory costs no string building.
+        let bucket: () -> String
         let now: Date
     }
 
@@ -76,11 +77,12 @@ struct Authenticator: Sendable {
         do { key = try APIKey.parse(raw) } catch { throw APIError(.malformedKey, error.detail) }
         let repository = repository
         let entry = try await cache.entry(key.keyID) {
-            if let budget, let wait = budget.limiter.wouldWait(budget.bucket, now: budget.now) {
+            let bucket = budget?.bucket()
+            if let budget, let bucket, let wait = budget.limiter.wouldWait(bucket, now: budget.now) {
                 throw AuthMiddleware.tooMany("too many unknown keys from this client", wait)
             }
             let loaded = try await repository.keyWithOwner(id: key.keyID).map { (key: $0.0, owner: $0.1) }
-            if loaded == nil, let budget { _ = budget.limiter.take(budget.bucket, now: budget.now) }
+            if loaded == nil, let budget, let bucket { _ = budget.limiter.take(bucket, now: budget.now) }
             return loaded
         }
         guard let (record, user) = entry,

@@ -25,7 +25,8 @@ extension HTTPField.Name {
 /// API's own problem+json, `WWW-Authenticate` and `Retry-After`, repeated in `X-Dev-Infra-Status`,
 /// `-Code` and `-Problem` headers, because nginx keeps only an auth subrequest's headers.
 /// `compat=nginx` answers every other denial (400, 429, 503) as 403 (nginx's `auth_request` passes
-/// on 401 and 403 only; anything else becomes its own 500), with the real status in `X-Dev-Infra-Status`.
+/// on 401 and 403 only; anything else becomes its own 500), with the real status in
+/// `X-Dev-Infra-Status`, and sends no body (nginx reads none, and drops the connection otherwise).
 ///
 /// No gateway credential: the check tells no more than `/v1/whoami` tells the key's holder. It is
 /// not throttled per client address either (behind a gateway every client shares one), so a
@@ -51,12 +52,13 @@ struct CheckController {
         var nginx = false
         do {
             let requirements = try Self.requirements(request, nginx: &nginx)
-            let budget = Authenticator.LookupBudget(limiter: services.unknownKeys, bucket: "check " + ClientAddress.bucket(context.client),
+            let client = context.client
+            let budget = Authenticator.LookupBudget(limiter: services.unknownKeys, bucket: { "check " + ClientAddress.bucket(client) },
                                                     now: services.clock())
             let principal = try await verifier.admit(try await services.authenticator.principal(for: request, budget: budget), requirements)
             verifier.count("key.checked", by: nil, keyID: principal.keyID, principal: principal, code: nil, context: context)
             services.metrics.authDuration.record(since: started)
-            return Self.allowed(principal)
+            return Self.allowed(principal, body: !nginx)
         } catch let error as APIError {
             verifier.count("key.checked", by: nil, keyID: AuthMiddleware.claimedKeyID(request), principal: nil, code: error.code, context: context)
             services.metrics.authFailure(error.code)
@@ -99,11 +101,15 @@ struct CheckController {
         return requirements
     }
 
-    static func allowed(_ p: Principal) -> Response {
+    /// `body: false` for nginx: an auth subrequest reads headers only, and nginx closes an upstream
+    /// connection whose body it did not read, so every check would be a new connection.
+    static func allowed(_ p: Principal, body withBody: Bool = true) -> Response {
         // All four, empty when there is nothing to say: a gateway that copies them over the client's
         // (Envoy's allowed_upstream_headers) then replaces a forged copy instead of keeping it.
-        let headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store", .xDevInfraUser: p.user.name,
+        var headers: HTTPFields = [.cacheControl: "no-store", .xDevInfraUser: p.user.name,
                                    .xDevInfraScopes: Scope.encode(p.scopes), .xDevInfraKeyID: p.keyID ?? "", .xDevInfraTeam: p.team ?? ""]
+        guard withBody else { return Response(status: .ok, headers: headers, body: .init()) }
+        headers[.contentType] = "application/json"
         var body = "{"
         if let expiresAt = p.expiresAt { body += "\"expires_at\":" + JSONText.quoted(JSONText.iso8601(expiresAt)) + "," }
         if let keyID = p.keyID { body += "\"key_id\":" + JSONText.quoted(keyID) + "," }
@@ -121,7 +127,11 @@ struct CheckController {
         response.headers[.xDevInfraStatus] = String(error.status.code)
         response.headers[.xDevInfraCode] = error.code
         response.headers[.xDevInfraProblem] = JSONText.ascii(String(decoding: problem, as: UTF8.self))
-        if nginx, error.status != .unauthorized, error.status != .forbidden { response.status = .forbidden }
+        guard nginx else { return response }
+        if error.status != .unauthorized, error.status != .forbidden { response.status = .forbidden }
+        // Headers only (see `allowed`): the problem is in X-Dev-Infra-Problem.
+        response.headers[.contentType] = nil
+        response.body = .init()
         return response
     }
 }

@@ -29,7 +29,8 @@ struct AuthMiddleware: RouterMiddleware {
         let principal: Principal
         let started = ContinuousClock.now
         do {
-            let budget = Authenticator.LookupBudget(limiter: services.unknownKeys, bucket: ClientAddress.bucket(context.client), now: services.clock())
+            let client = context.client
+            let budget = Authenticator.LookupBudget(limiter: services.unknownKeys, bucket: { ClientAddress.bucket(client) }, now: services.clock())
             principal = try await services.authenticator.principal(for: request, budget: budget)
             services.metrics.authDuration.record(since: started)
         } catch let error as APIError {

@@ -168,7 +168,7 @@ paths:
           schema: {type: string, minLength: 1, maxLength: 100}
         - name: compat
           in: query
-          description: "`nginx`: answer 400, 429 and 503 as 403, the real status in X-Dev-Infra-Status. Other values are ignored."
+          description: "`nginx`: answer 400, 429 and 503 as 403, the real status in X-Dev-Infra-Status, and send no body (nginx keeps an upstream connection only when it read the whole answer). Other values are ignored."
           schema: {type: string}
         - name: X-Dev-Infra-Require-Scope
           in: header

@@ -36,11 +36,21 @@ final class RejectionLog: Sendable {
     }
 
     /// `requestID` is read only for the first event of a row (the row keeps that one).
-    func record(_ event: AuditEvent, requestID: @autoclosure () -> String?) {
-        var event = event
-        let isNew = pending.withLockedValue { $0[key(event)] == nil }
-        if isNew { event.requestID = requestID() }
-        record(event)
+    func record(_ event: AuditEvent, requestID: () -> String?) {
+        var key = key(event)
+        let isNew = pending.withLockedValue { pending in
+            if pending[key] == nil, pending.count >= capacity { key = Key(event: event.event, code: event.code, client: "*") }
+            guard var entry = pending[key] else { return true }
+            entry.count += 1
+            entry.last = max(entry.last, event.at)
+            pending[key] = entry
+            return false
+        }
+        guard isNew else { return }
+        // First of its row: the request id is looked up (a logger metadata read) only now.
+        var first = event
+        first.requestID = requestID()
+        record(first)
     }
 
     private func key(_ event: AuditEvent) -> Key {

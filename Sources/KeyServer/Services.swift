@@ -3,8 +3,10 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// What controllers share: storage, secrets, clock, limits, the authenticator. Built once per application.
-public struct Services: Sendable {
+/// What controllers share: storage, secrets, clock, limits, the authenticator. Built once per
+/// application; a class, so that handlers and middleware share one reference instead of copying
+/// (and retaining) twenty fields per request.
+public final class Services: Sendable {
     static let maxBody = 64 * 1024
     static let maxPageSize = 200
 

@@ -38,7 +38,7 @@ struct Verifier: Sendable {
     /// The principal, or the `APIError` that says why not. Passing the rate limit counts as the
     /// key's use (`last_used`), as any request with it does.
     func verify(_ credential: String, _ requirements: Requirements, budget: String) async throws -> Principal {
-        let lookups = Authenticator.LookupBudget(limiter: services.unknownKeys, bucket: budget, now: services.clock())
+        let lookups = Authenticator.LookupBudget(limiter: services.unknownKeys, bucket: { budget }, now: services.clock())
         return try await admit(try await services.authenticator.principal(credential: credential, budget: lookups), requirements)
     }
 
@@ -69,7 +69,7 @@ struct Verifier: Sendable {
         services.checks.record(AuditEvent(at: services.clock(), event: event, actor: verifier?.user.name, credential: verifier?.credential,
                                           keyID: code == "malformed_key" || code == "unknown_key" ? nil : keyID, target: principal?.user.name, team: principal?.team, code: code,
                                           client: context.client),
-                               requestID: context.requestID)
+                               requestID: { context.requestID })
     }
 }
 

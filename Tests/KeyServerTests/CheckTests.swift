@@ -88,12 +88,14 @@ import Testing
         try await server.run { api in
             let alice = try await api.login("alice", "alice-password")
             let key = try #require(try await api.createKey(alice, name: "r", scopes: ["projects:read"])["api_key"] as? String)
-            #expect(try await Self.check(api, key: key).status == 200)
+            let allowed = try await Self.check(api, "/v1/check?compat=nginx", key: key)
+            #expect(allowed.status == 200 && allowed.text.isEmpty && allowed.headers[.xDevInfraUser] == "alice",
+                    "nginx reads headers only, and keeps the connection only when there is no body")
             let limited = try await Self.check(api, key: key)
             #expect(limited.status == 429 && limited.code == "rate_limited" && limited.headers[.retryAfter] != nil)
             let nginx = try await Self.check(api, "/v1/check?compat=nginx", key: key)
             #expect(nginx.status == 403 && nginx.headers[.xDevInfraStatus] == "429" && nginx.headers[.xDevInfraCode] == "rate_limited")
-            #expect(nginx.headers[.retryAfter] != nil)
+            #expect(nginx.headers[.retryAfter] != nil && nginx.text.isEmpty && nginx.headers[.xDevInfraProblem]?.contains("rate_limited") == true)
             let denied = try await Self.check(api, "/v1/check?compat=nginx", key: nil)
             #expect(denied.status == 401, "401 and 403 stay as they are")
         }
