@@ -93,7 +93,7 @@ http {
     fastcgi_temp_path $work/nginx/temp/fastcgi; uwsgi_temp_path $work/nginx/temp/uwsgi; scgi_temp_path $work/nginx/temp/scgi;
     include $work/nginx/dev-infra.conf;
     server { listen 127.0.0.1:$upstream; location / { return 200 "ok\n"; } }
-    upstream bench_plain { server 127.0.0.1:$upstream; keepalive 16; }
+    upstream bench_plain { server 127.0.0.1:$upstream; keepalive 64; }
     server {
         listen 127.0.0.1:$plain;
         location / { proxy_pass http://bench_plain; proxy_http_version 1.1; proxy_set_header Connection ""; }

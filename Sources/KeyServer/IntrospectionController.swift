@@ -27,7 +27,9 @@ struct IntrospectionController {
     func introspect(_ request: Request, context: ServerContext) async throws -> Response {
         let caller = try context.requirePrincipal()
         try KeyRules.require(.keysIntrospect, caller)
-        let input = try Self.parse(try await services.body(of: request), contentType: request.headers[.contentType])
+        var request = request
+        let body = try await request.collectBody(upTo: Services.maxBody)
+        let input = try Self.parse(body, contentType: request.headers[.contentType])
         var requirements = input.requirements
         if let team = caller.team { requirements.teams.insert(team) }
         do {
@@ -71,13 +73,16 @@ struct IntrospectionController {
 
     /// A form (RFC 7662's encoding) or a JSON object with the same fields. A parameter given twice
     /// is refused (RFC 6749 §3.2), as is an empty token: both are the caller's mistake, not an inactive key.
-    static func parse(_ body: Data, contentType: String?) throws -> Input {
-        let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+    /// On every call a service makes, so without Foundation's string functions where it can.
+    static func parse(_ body: ByteBuffer, contentType: String?) throws -> Input {
+        let type = contentType.map { Authenticator.trimmed($0.split(separator: ";", maxSplits: 1).first ?? "").lowercased() }
         var fields: [String: String] = [:]
         var includeReason = false
         switch type {
         case "application/x-www-form-urlencoded":
-            guard let text = String(data: body, encoding: .utf8) else { throw APIError.invalidRequest("the form is not UTF-8") }
+            guard let text = String(validating: body.readableBytesView, as: UTF8.self) else {
+                throw APIError.invalidRequest("the form is not UTF-8")
+            }
             for pair in text.split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 guard let name = formDecoded(parts[0]), let value = formDecoded(parts.count > 1 ? parts[1] : Substring()) else {
@@ -94,7 +99,7 @@ struct IntrospectionController {
             }
         case "application/json":
             struct Body: Decodable { var token: String; var token_type_hint: String?; var scope: String?; var team: String?; var include_reason: Bool? }
-            let json = try JSONBody.decodeAPI(Body.self, from: body, allowed: Self.fields)
+            let json = try JSONBody.decodeAPI(Body.self, from: Data(buffer: body), allowed: Self.fields)
             fields["token"] = json.token
             fields["scope"] = json.scope
             fields["team"] = json.team

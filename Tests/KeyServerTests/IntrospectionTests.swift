@@ -136,6 +136,10 @@ import Testing
                 ("application/x-www-form-urlencoded", "token=a&include_reason=yes", "a bad flag"),
                 ("text/plain", "token=a", "another content type"),
             ]
+            let notUTF8 = try await api.client.executeRequest(uri: "/v1/introspect", method: .post,
+                                                              headers: [.authorization: "Bearer \(service)", .contentType: "application/x-www-form-urlencoded"],
+                                                              body: ByteBuffer(bytes: Array("token=".utf8) + [0xFF, 0xFE])).reply
+            #expect(notUTF8.status == 400 && notUTF8.code == "invalid_request")
             for (type, body, what) in bad {
                 let reply = try await api.client.executeRequest(uri: "/v1/introspect", method: .post,
                                                                 headers: [.authorization: "Bearer \(service)", .contentType: type],
