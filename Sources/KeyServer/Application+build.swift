@@ -102,7 +102,7 @@ public func buildApplication(_ configuration: ServerConfiguration, repository: a
 
 func buildRouter(_ services: Services) -> Router<ServerContext> {
     let router = Router(context: ServerContext.self)
-    router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
+    router.add(middleware: RequestLogMiddleware(level: .info))
     router.add(middleware: MetricsMiddleware(metrics: services.metrics))
     let table = RouteTable()
     router.add(middleware: ProblemMiddleware(routes: table, services: services))

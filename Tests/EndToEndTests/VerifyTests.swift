@@ -18,6 +18,10 @@ import Testing
         let (_, created) = try server.request("POST", "/v1/keys", key: alice, body: #"{"name":"ci","scopes":["projects:read"],"team":"web","expires_in":86400}"#)
         let key = try #require(created["api_key"] as? String)
         let env = ["DEV_INFRA_API_URL": server.url]
+        // Behind Envoy, /v1/check/... carries another service's path and query: never logged.
+        _ = try server.request("GET", "/v1/check/orders?session=hunter2-secret", key: key)
+        let log = try String(contentsOfFile: server.logPath, encoding: .utf8)
+        #expect(log.contains("/v1/check/…") && !log.contains("hunter2"), "\(log.suffix(600))")
 
         let ok = try sandbox.devInfra(["verify"], stdin: key + "\n", extra: env)
         #expect(ok.status == 0, "\(ok.stderr)")
