@@ -156,7 +156,7 @@ complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_op
 complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra create" profile' -l 'profile' -d 'The profile to use (default: $DEV_INFRA_PROFILE, else "default").' -rfka ''
 complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra create" v verbose' -l 'verbose' -s 'v' -d 'Show each request and answer on stderr, the credential masked.'
 complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra create" name' -l 'name' -d 'The key\'s name, e.g. what uses it.' -rfka ''
-complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra create"' -l 'scope' -d 'A scope to grant (repeatable): keys:read, keys:write, projects:read, projects:write, audit:read, admin.' -rfka ''
+complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra create"' -l 'scope' -d 'A scope to grant (repeatable): keys:read, keys:write, projects:read, projects:write, audit:read, keys:introspect, admin.' -rfka ''
 complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra create" team' -l 'team' -d 'The team the key acts for.' -rfka ''
 complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra create" expires' -l 'expires' -d 'When it stops working: 30m, 12h, 30d, or never.' -rfka ''
 complete -c 'dev-infra' -n '__dev-infra_should_offer_completions_for_flags_or_options "dev-infra create" q quiet' -l 'quiet' -s 'q' -d 'Print only the key.'

@@ -8,7 +8,7 @@ struct Create: AsyncParsableCommand {
 
     @OptionGroup var options: RemoteOptions
     @Option(help: "The key's name, e.g. what uses it.") var name: String
-    @Option(name: .customLong("scope"), help: ArgumentHelp("A scope to grant (repeatable): keys:read, keys:write, projects:read, projects:write, audit:read, admin.", valueName: "scope"))
+    @Option(name: .customLong("scope"), help: ArgumentHelp("A scope to grant (repeatable): keys:read, keys:write, projects:read, projects:write, audit:read, keys:introspect, admin.", valueName: "scope"))
     var scopes: [String] = []
     @Option(help: "The team the key acts for.") var team: String?
     @Option(help: ArgumentHelp("When it stops working: 30m, 12h, 30d, or never.", valueName: "duration")) var expires = "never"

@@ -22,8 +22,9 @@ struct Requirements: Sendable, Equatable {
 
     mutating func addTeam(_ text: some StringProtocol) throws {
         let team = Authenticator.trimmed(Substring(text))
-        guard !team.isEmpty, team.utf8.count <= Limits.maxNameLength else {
-            throw APIError.invalidRequest("a required team must be 1 to \(Limits.maxNameLength) bytes")
+        // Counted in Unicode scalars, as the document's maxLength counts.
+        guard !team.isEmpty, team.unicodeScalars.count <= Limits.maxNameLength else {
+            throw APIError.invalidRequest("a required team must be 1 to \(Limits.maxNameLength) characters")
         }
         teams.insert(team)
     }
