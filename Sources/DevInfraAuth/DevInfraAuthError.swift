@@ -52,13 +52,8 @@ public struct DevInfraAuthError: HTTPResponseError, Sendable, Equatable {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/problem+json", .cacheControl: "no-store"]
-        if status == .unauthorized {
-            headers[.wwwAuthenticate] = bareChallenge
-                ? "Bearer realm=\"dev-infra\""
-                : "Bearer realm=\"dev-infra\", error=\"invalid_token\", error_description=\"\(code)\""
-        } else if status == .forbidden {
-            headers[.wwwAuthenticate] = "Bearer realm=\"dev-infra\", error=\"insufficient_scope\""
-                + (scope.map { ", scope=\"\($0)\"" } ?? "") + ", error_description=\"\(code)\""
+        if let challenge = BearerChallenge.header(status: status.code, code: code, scope: scope, bare: bareChallenge) {
+            headers[.wwwAuthenticate] = challenge
         }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         let body = Body(type: "https://dev-infra.dev/problems/\(code)", title: status.reasonPhrase, status: status.code,

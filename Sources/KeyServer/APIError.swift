@@ -47,13 +47,8 @@ public struct APIError: HTTPResponseError, Sendable {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
-        if status == .unauthorized {
-            headers[.wwwAuthenticate] = bareChallenge
-                ? "Bearer realm=\"dev-infra\""
-                : "Bearer realm=\"dev-infra\", error=\"invalid_token\", error_description=\"\(code)\""
-        } else if status == .forbidden {
-            headers[.wwwAuthenticate] = "Bearer realm=\"dev-infra\", error=\"insufficient_scope\""
-                + (scope.map { ", scope=\"\($0)\"" } ?? "") + ", error_description=\"\(code)\""
+        if let challenge = BearerChallenge.header(status: status.code, code: code, scope: scope, bare: bareChallenge) {
+            headers[.wwwAuthenticate] = challenge
         }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if let allow { headers[.allow] = allow }
