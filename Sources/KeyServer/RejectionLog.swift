@@ -35,36 +35,22 @@ final class RejectionLog: Sendable {
         self.capacity = capacity
     }
 
-    /// `requestID` is read only for the first event of a row (the row keeps that one).
-    func record(_ event: AuditEvent, requestID: () -> String?) {
-        var key = key(event)
-        let isNew = pending.withLockedValue { pending in
-            if pending[key] == nil, pending.count >= capacity { key = Key(event: event.event, code: event.code, client: "*") }
-            guard var entry = pending[key] else { return true }
-            entry.count += 1
-            entry.last = max(entry.last, event.at)
-            pending[key] = entry
-            return false
-        }
-        guard isNew else { return }
-        // First of its row: the request id is looked up (a logger metadata read) only now.
-        var first = event
-        first.requestID = requestID()
-        record(first)
-    }
-
     private func key(_ event: AuditEvent) -> Key {
         Key(event: event.event, code: event.code, actor: Limits.clip(event.actor), credential: event.credential,
             keyID: event.keyID, target: Limits.clip(event.target), team: Limits.clip(event.team), client: event.client)
     }
 
-    func record(_ event: AuditEvent) {
+    func record(_ event: AuditEvent) { record(event, requestID: { event.requestID }) }
+
+    /// `requestID` is asked only for the first event of a row (the row keeps that one): for
+    /// verifications it is a logger metadata read, on every request a gateway forwards.
+    func record(_ event: AuditEvent, requestID: () -> String?) {
         var key = key(event)
         pending.withLockedValue { pending in
             if pending[key] == nil, pending.count >= capacity {
                 key = Key(event: event.event, code: event.code, client: "*")
             }
-            var entry = pending[key] ?? Entry(count: 0, last: event.at, requestID: event.requestID)
+            var entry = pending[key] ?? Entry(count: 0, last: event.at, requestID: requestID())
             entry.count += 1
             entry.last = max(entry.last, event.at)
             pending[key] = entry

@@ -31,13 +31,14 @@ struct Requirements: Sendable, Equatable {
 }
 
 /// Whether a credential is good for what another service requires: the one set of rules that
-/// `/v1/introspect`, `/v1/check` and `dev-infra verify` share, in the order the API itself applies
-/// them (authenticate, the key's rate limit, then team and scope), with the same reason codes.
+/// `/v1/introspect`, `/v1/check` and `dev-infra verify` share (authenticate, team, the key's rate
+/// limit and use, then scope), with the API's own reason codes.
 struct Verifier: Sendable {
     let services: Services
 
-    /// The principal, or the `APIError` that says why not. Passing the rate limit counts as the
-    /// key's use (`last_used`), as any request with it does.
+    /// The principal, or the `APIError` that says why not. Passing the team check and the rate
+    /// limit counts as the key's use (`last_used`), as any request with it does. `budget` names
+    /// whose reads of unknown key ids this charges (`Authenticator.LookupBudget`).
     func verify(_ credential: String, _ requirements: Requirements, budget: String) async throws -> Principal {
         let lookups = Authenticator.LookupBudget(limiter: services.unknownKeys, bucket: { budget }, now: services.clock())
         return try await admit(try await services.authenticator.principal(credential: credential, budget: lookups), requirements)
@@ -67,10 +68,10 @@ struct Verifier: Sendable {
     /// for keys that exist: made-up ones would each make a row of their own and crowd out the rest.
     func count(_ event: String, by verifier: Principal?, keyID: String?, principal: Principal?, code: String?,
                context: ServerContext) {
-        services.checks.record(AuditEvent(at: services.clock(), event: event, actor: verifier?.user.name, credential: verifier?.credential,
-                                          keyID: code == "malformed_key" || code == "unknown_key" ? nil : keyID, target: principal?.user.name, team: principal?.team, code: code,
-                                          client: context.client),
-                               requestID: { context.requestID })
+        let madeUp = code == ReasonCode.malformedKey.rawValue || code == ReasonCode.unknownKey.rawValue
+        let row = AuditEvent(at: services.clock(), event: event, actor: verifier?.user.name, credential: verifier?.credential,
+                             keyID: madeUp ? nil : keyID, target: principal?.user.name, team: principal?.team, code: code, client: context.client)
+        services.checks.record(row, requestID: { context.requestID })
     }
 }
 
