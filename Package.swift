@@ -18,7 +18,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -79,6 +80,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // Hummingbird middleware for services that accept dev-infra keys, through RFC 7662 introspection.
@@ -101,7 +104,7 @@ let package = Package(
         .testTarget(name: "CredentialStoreTests", dependencies: ["CredentialStore"]),
         .testTarget(name: "DevInfraCLITests", dependencies: ["DevInfraCLI", "DevInfraCore", "DevInfraClient",
                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore", "DevInfraAuth", .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types")], exclude: ["Support/drop_proxy.py", "Support/plainless_secret_service.py", "Support/hostile_server.py", "Support/echo_upstream.py"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DevInfraCore", "DevInfraAuth", .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "JWTKit", package: "jwt-kit")], exclude: ["Support/drop_proxy.py", "Support/plainless_secret_service.py", "Support/hostile_server.py", "Support/echo_upstream.py"]),
         .testTarget(
             name: "KeyServerTests",
             dependencies: ["KeyServer", .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import CredentialStore
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,11 +19,14 @@ public struct CommandContext: Sendable {
     public var stdinIsTerminal: Bool
     /// nil means the real Secret Service.
     public var keyring: (any Keyring)?
+    /// A file's bytes, or nil when it cannot be read (an OIDC token file, say).
+    public var readFile: @Sendable (_ path: String) -> Data?
 
     public init(environment: [String: String], readStdin: @escaping @Sendable () -> String,
                 readHidden: @escaping @Sendable (String) -> String?,
                 readLine: @escaping @Sendable (String) -> String? = { _ in nil }, stdout: @escaping @Sendable (String) -> Void,
-                stderr: @escaping @Sendable (String) -> Void, stdinIsTerminal: Bool, keyring: (any Keyring)? = nil) {
+                stderr: @escaping @Sendable (String) -> Void, stdinIsTerminal: Bool, keyring: (any Keyring)? = nil,
+                readFile: @escaping @Sendable (String) -> Data? = { FileManager.default.contents(atPath: $0) }) {
         self.environment = environment
         self.readStdin = readStdin
         self.readHidden = readHidden
@@ -31,6 +35,7 @@ public struct CommandContext: Sendable {
         self.stderr = stderr
         self.stdinIsTerminal = stdinIsTerminal
         self.keyring = keyring
+        self.readFile = readFile
     }
 
     /// The context commands run in; tests may replace it before calling a command's `run()`.

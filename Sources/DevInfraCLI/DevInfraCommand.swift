@@ -31,8 +31,8 @@ public struct DevInfraCommand: AsyncParsableCommand {
         The reason code of a failure ends its stderr line, in brackets.
         """,
         version: DevInfraVersion.current,
-        subcommands: [Login.self, Logout.self, Status.self, Token.self, Create.self, List.self, Show.self, Revoke.self, Rotate.self,
-                      Verify.self, Api.self, Exec.self, Auth.self]
+        subcommands: [Login.self, Logout.self, Status.self, Token.self, Create.self, List.self, Show.self, Update.self, Revoke.self, Rotate.self,
+                      Disable.self, Enable.self, IntegrationGroup.self, OIDCPolicyGroup.self, Verify.self, Api.self, Exec.self, Auth.self]
     )
 
     public init() {}

@@ -10,6 +10,8 @@ struct List: AsyncParsableCommand {
     @OptionGroup var options: RemoteOptions
     @Flag(help: "Every key (admins).") var all = false
     @Option(help: "The keys of one team (admins).") var team: String?
+    @Flag(help: "Add who owns each key (person or integration), who created it, its rate limit and its quota; wider than 80 columns.")
+    var wide = false
     @Flag(help: "Print the API's JSON objects.") var json = false
 
     func run() async throws { try await run(in: .current) }
@@ -26,24 +28,34 @@ struct List: AsyncParsableCommand {
             } else if keys.isEmpty {
                 context.note("no keys")
             } else {
-                context.stdout(Self.table(keys, now: Date()))
+                context.stdout(Self.table(keys, now: Date(), wide: wide))
             }
         }
     }
 
+    /// OWNER is wide enough for `web/deploy-bot`: an integration's keys are told apart from a
+    /// person's by the `/` in the owner (user names cannot hold one). `show` has the creation date.
     static let columns: [(title: String, width: Int)] = [
-        ("ID", 12), ("NAME", 10), ("SCOPES", 12), ("TEAM", 6), ("CREATED", 8), ("LAST USED", 9), ("EXPIRES", 8), ("STATE", 8),
+        ("ID", 12), ("NAME", 9), ("OWNER", 14), ("SCOPES", 9), ("TEAM", 6), ("USED", 7), ("EXPIRES", 8), ("STATE", 8),
     ]
 
+    /// `--wide` adds these after the others.
+    static let wideColumns: [(title: String, width: Int)] = [("KIND", 11), ("CREATED BY", 16), ("RATE", 12), ("QUOTA", 20)]
+
     /// 73 characters of columns and 7 spaces: 80.
-    static func table(_ keys: [KeyInfo], now: Date) -> String {
+    static func table(_ keys: [KeyInfo], now: Date, wide: Bool = false) -> String {
         let rows = keys.map { key in
-            [key.id, key.name, compact(key.scopes.map(\.rawValue)), key.team ?? "-",
-             When.relative(key.createdAt, now: now), key.lastUsedAt.map { When.relative($0, now: now) } ?? "never",
-             When.relative(key.expiresAt, now: now), key.state.rawValue]
+            var row = [key.id, key.name, key.owner, compact(key.scopes.map(\.rawValue)), key.team ?? "-",
+                       key.lastUsedAt.map { When.relative($0, now: now) } ?? "never", When.relative(key.expiresAt, now: now), key.state.rawValue]
+            if wide {
+                row += [(key.ownerKind ?? .person).rawValue, key.createdBy ?? "-", key.rateLimit.map { KeyText.rate($0) } ?? "default",
+                        key.quota.map { "\($0.used) of \($0.limit)/\($0.period.rawValue)" } ?? "-"]
+            }
+            return row
         }
-        return ([columns.map(\.title)] + rows).map { row in
-            zip(row, columns).map { fit(Printable.escaped($0), $1.width) }.joined(separator: " ").trimmingTrailingSpaces()
+        let layout = columns + (wide ? wideColumns : [])
+        return ([layout.map(\.title)] + rows).map { row in
+            zip(row, layout).map { fit(Printable.escaped($0), $1.width) }.joined(separator: " ").trimmingTrailingSpaces()
         }.joined(separator: "\n") + "\n"
     }
 

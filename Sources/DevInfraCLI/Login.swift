@@ -14,7 +14,11 @@ struct Login: AsyncParsableCommand {
         On a terminal, asks for a username and password and mints a personal key for this machine. \
         With --with-token, reads a key from stdin (`dev-infra login --with-token < key.txt`). \
         --storage auto uses the Secret Service keyring when one is running and the file otherwise, \
-        and says which; a keyring that is running but fails is an error.
+        and says which; a keyring that is running but fails is an error. In a CI job, --oidc exchanges \
+        the job's OIDC token for a key that lives minutes; the token comes from --oidc-token-file, \
+        --oidc-token-env, GitHub Actions (ACTIONS_ID_TOKEN_REQUEST_URL, with `permissions: id-token: write`) \
+        or DEV_INFRA_OIDC_TOKEN, first found wins. With --print-env it prints DEV_INFRA_API_KEY=... \
+        (for >> "$GITHUB_ENV") and stores nothing.
         """
     )
 
@@ -32,8 +36,15 @@ struct Login: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where to keep the key: auto, keyring or file.", valueName: "storage"))
     var storage: StoragePreference = .auto
 
+    @OptionGroup var oidc: OIDCOptions
+
+    @Flag(help: "With --oidc: print DEV_INFRA_API_KEY=<key> on stdout and store nothing.")
+    var printEnv = false
+
     func validate() throws {
         if offline && !withToken { throw ValidationError("--offline needs --with-token: a password sign-in needs the server") }
+        if oidc.oidc && withToken { throw ValidationError("--oidc and --with-token are two ways to log in: give one") }
+        if printEnv && !oidc.oidc { throw ValidationError("--print-env goes with --oidc") }
     }
 
     func run() async throws { try await run(in: .current) }
@@ -41,7 +52,14 @@ struct Login: AsyncParsableCommand {
     func run(in context: CommandContext) async throws {
         let session = try Session(options, context, requireCredential: false, apiURL: apiURL)
         let key: APIKey
-        if withToken || !context.stdinIsTerminal {
+        if oidc.oidc {
+            let exchanged = try await oidc.exchange(session)
+            key = try APIKey.parse(exchanged.apiKey)
+            if printEnv {
+                context.stdout("\(CredentialStore.keyVariable)=\(key.rawValue)\n")
+                return
+            }
+        } else if withToken || !context.stdinIsTerminal {
             guard withToken else {
                 throw GenericError(.notATerminal, "stdin is not a terminal, so there is no one to ask for a password. Log in non-interactively with: dev-infra login --with-token < key.txt")
             }

@@ -23,8 +23,14 @@ struct Session {
 
     /// Resolves everything up front; with `requireCredential`, no key is an error before any request.
     init(_ options: RemoteOptions, _ context: CommandContext, requireCredential: Bool = true, apiURL: String? = nil) throws {
+        try self.init(profile: options.profile, verbose: options.verbose, context, requireCredential: requireCredential, apiURL: apiURL)
+    }
+
+    /// The same for a command with `--profile` only (`exec --oidc`).
+    init(profile profileOptions: ProfileOptions, verbose: Bool, _ context: CommandContext, requireCredential: Bool = true,
+         apiURL: String? = nil) throws {
         self.context = context
-        profile = try options.profile.resolve(in: context)
+        profile = try profileOptions.resolve(in: context)
         store = try context.store()
         if let apiURL {
             server = ResolvedServer(url: try CredentialStore.validatedURL(apiURL), origin: .config)
@@ -34,11 +40,25 @@ struct Session {
         credential = requireCredential ? try store.resolve(profile: profile) : nil
         if let credential { try store.checkDestination(of: credential, to: server, profile: profile) }
         credential?.warnings.forEach(context.note)
-        verbose = options.verbose
+        self.verbose = verbose
     }
 
     /// Runs `body` against the server with `key` (default: the resolved credential).
     func api<T: Sendable>(key: String? = nil, _ body: (DevInfraAPI) async throws -> T) async throws -> T {
+        var options = httpOptions()
+        options.caCertificatePath = try store.caCertificate(profile: profile)
+        return try await DevInfraAPI.with(serverURL: server.url, credential: key ?? credential?.key.rawValue, options: options, body)
+    }
+
+    /// Runs `body` against the server with no credential at all (`POST /v1/auth/oidc`).
+    func anonymousAPI<T: Sendable>(_ body: (DevInfraAPI) async throws -> T) async throws -> T {
+        var options = httpOptions()
+        options.caCertificatePath = try store.caCertificate(profile: profile)
+        return try await DevInfraAPI.with(serverURL: server.url, credential: nil, options: options, body)
+    }
+
+    /// Timeouts from DEV_INFRA_HTTP_TIMEOUT and `--verbose`, for any HTTP request a command makes.
+    func httpOptions() -> DevInfraAPI.Options {
         var options = DevInfraAPI.Options()
         // Bounded: an absurd value (1e300, inf) would trap in the conversion to nanoseconds.
         if let seconds = context.environment["DEV_INFRA_HTTP_TIMEOUT"].flatMap(Double.init), seconds > 0, seconds <= 3600 {
@@ -46,8 +66,7 @@ struct Session {
             options.connectTimeout = min(options.connectTimeout, seconds)
         }
         if verbose { options.verbose = { [context] line in context.stderr(line + "\n") } }
-        options.caCertificatePath = try store.caCertificate(profile: profile)
-        return try await DevInfraAPI.with(serverURL: server.url, credential: key ?? credential?.key.rawValue, options: options, body)
+        return options
     }
 }
 

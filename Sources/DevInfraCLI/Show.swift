@@ -19,10 +19,14 @@ struct Show: AsyncParsableCommand {
             let session = try Session(options, context)
             let key = try await session.api { try await $0.key(id: id) }
             if json { context.stdout(JSONOutput.encode(key)); return }
-            var lines = [("ID", key.id), ("Name", key.name), ("Owner", key.owner), ("Team", key.team ?? "-"),
-                         ("Scopes", key.scopes.map(\.rawValue).joined(separator: " ")), ("State", key.state.rawValue),
+            var lines = [("ID", key.id), ("Name", key.name), ("Owner", KeyText.owner(key)), ("Created by", key.createdBy ?? "-"),
+                         ("Team", key.team ?? "-"), ("Scopes", key.scopes.map(\.rawValue).joined(separator: " ")), ("State", key.state.rawValue),
                          ("Created", When.day(key.createdAt)), ("Last used", key.lastUsedAt.map { When.relative($0) } ?? "never"),
-                         ("Expires", key.expiresAt.map { "\(When.day($0)) (\(When.relative($0)))" } ?? "never")]
+                         ("Expires", key.expiresAt.map { "\(When.day($0)) (\(When.relative($0)))" } ?? "never"),
+                         ("Rate limit", KeyText.rate(key.rateLimit)), ("Quota", KeyText.quota(key.quota))]
+            if key.state == .disabled {
+                lines.append(("Disabled", "its owner or its team is switched off; `dev-infra enable` switches it back on"))
+            }
             if let revoked = key.revokedAt {
                 lines.append(("Revoked", "\(When.day(revoked)) by \(key.revokedBy ?? "?")" + (key.revokeReason.map { ": \($0)" } ?? "")))
             }

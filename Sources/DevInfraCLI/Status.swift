@@ -105,14 +105,19 @@ struct Status: AsyncParsableCommand {
             if let team = me.team { lines.append(("Team", team)) } else if !me.teams.isEmpty { lines.append(("Teams", me.teams.joined(separator: ", "))) }
             lines.append(("Scopes", me.scopes.map(\.rawValue).joined(separator: " ")))
             lines.append(("Expires", me.expiresAt.map { "\(When.day($0)) (\(When.relative($0)))" } ?? "never"))
-            if let key = report.key { lines.append(("State", key.state.rawValue + (key.lastUsedAt.map { ", last used \(When.relative($0))" } ?? ""))) }
+            if let key = report.key {
+                lines.append(("Owner", KeyText.owner(key) + (key.createdBy.map { ", created by \($0)" } ?? "")))
+                lines.append(("State", key.state.rawValue + (key.lastUsedAt.map { ", last used \(When.relative($0))" } ?? "")))
+                lines.append(("Rate", KeyText.rate(key.rateLimit)))
+                lines.append(("Quota", KeyText.quota(key.quota)))
+            }
         }
         if case .environment = source, let storage = report.storage {
             lines.append(("Stored", "\(storage) (not used while \(CredentialStore.keyVariable) is set)"))
         } else if let storage = report.storage {
             lines.append(("Storage", storage))
         }
-        context.stdout(lines.map { "\($0.0 + ":")".leftAligned(to: 10) + $0.1 }.joined(separator: "\n") + "\n")
+        context.stdout(lines.map { "\($0.0 + ":")".leftAligned(to: 10) + Printable.escaped($0.1) }.joined(separator: "\n") + "\n")
     }
 
     private func serverOrigin(_ origin: String) -> String {

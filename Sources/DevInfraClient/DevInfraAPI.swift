@@ -12,6 +12,12 @@ public typealias KeyInfo = Components.Schemas.Key
 public typealias CreatedKey = Components.Schemas.CreatedKey
 public typealias Whoami = Components.Schemas.Whoami
 public typealias CheckResult = Components.Schemas.Check
+public typealias IntegrationInfo = Components.Schemas.Integration
+public typealias TrustPolicyInfo = Components.Schemas.TrustPolicy
+public typealias SwitchState = Components.Schemas.SwitchState
+public typealias ExchangedKey = Components.Schemas.ExchangedKey
+public typealias RateLimitInfo = Components.Schemas.RateLimit
+public typealias QuotaInfo = Components.Schemas.Quota
 
 /// The key-management API as the CLI uses it: a hand-written face over the client generated from
 /// `openapi.yaml`, with the credential, retries, timeouts and error mapping as middleware.
@@ -141,11 +147,52 @@ public struct DevInfraAPI: Sendable {
         }
     }
 
-    public func createKey(name: String, scopes: [String], team: String?, expiresIn: Int?, idempotencyKey: String = UUID().uuidString) async throws -> CreatedKey {
+    /// With `integration` (`TEAM/NAME`), the key belongs to that integration, not to the caller.
+    public func createKey(name: String, scopes: [String], team: String?, expiresIn: Int?, integration: String? = nil,
+                          rateLimit: RateSpec? = nil, quota: QuotaSpec? = nil,
+                          idempotencyKey: String = UUID().uuidString) async throws -> CreatedKey {
         let scopes = try Self.scopes(scopes)
+        let body = Components.Schemas.CreateKey(name: name, scopes: scopes, team: team, expiresIn: expiresIn, integration: integration,
+                                                rateLimit: rateLimit.map(Self.rateLimit), quota: quota.map(Self.quota))
         return try await call {
-            try await client.createKey(headers: .init(idempotencyKey: idempotencyKey),
-                                       body: .json(.init(name: name, scopes: scopes, team: team, expiresIn: expiresIn))).created.body.json
+            try await client.createKey(headers: .init(idempotencyKey: idempotencyKey), body: .json(body)).created.body.json
+        }
+    }
+
+    /// What `PATCH /v1/keys/{id}` changes; nil fields stay as they are.
+    public struct KeyChanges: Sendable {
+        public var name: String?
+        public var scopes: [String]?
+        public var expiresIn: Int?
+        public var rateLimit: RateSpec?
+        public var quota: QuotaSpec?
+        public var resetQuota = false
+        public init() {}
+        public var isEmpty: Bool { name == nil && scopes == nil && expiresIn == nil && rateLimit == nil && quota == nil && !resetQuota }
+    }
+
+    /// Narrows a key in place; the server refuses any widening a non-admin asks for.
+    public func updateKey(id: String, _ changes: KeyChanges) async throws -> KeyInfo {
+        let scopes = try changes.scopes.map(Self.scopes)
+        let body = Components.Schemas.UpdateKey(name: changes.name, scopes: scopes, expiresIn: changes.expiresIn,
+                                                rateLimit: changes.rateLimit.map(Self.rateLimit), quota: changes.quota.map(Self.quota),
+                                                resetQuota: changes.resetQuota ? true : nil)
+        return try await call { try await client.updateKey(path: .init(id: id), body: .json(body)).ok.body.json }
+    }
+
+    static func rateLimit(_ rate: RateSpec) -> Components.Schemas.RateLimit {
+        .init(limit: rate.limit, windowSeconds: rate.windowSeconds)
+    }
+
+    static func quota(_ quota: QuotaSpec) -> Components.Schemas.QuotaRequest {
+        .init(limit: quota.limit, period: period(quota.period))
+    }
+
+    static func period(_ period: QuotaSpec.Period) -> Components.Schemas.QuotaPeriod {
+        switch period {
+        case .day: .day
+        case .month: .month
+        case .total: .total
         }
     }
 
@@ -187,6 +234,132 @@ public struct DevInfraAPI: Sendable {
         try await call {
             try await client.rotateKey(path: .init(id: id), headers: .init(idempotencyKey: idempotencyKey),
                                        body: .json(.init(graceSeconds: graceSeconds))).created.body.json
+        }
+    }
+
+    // MARK: Integrations
+
+    /// `id` is `TEAM/NAME`; the CLI says so before asking when it is not.
+    static func integrationPath(_ id: String) throws -> (team: String, name: String) {
+        let parts = id.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw GenericError(.invalidArgument, "\"\(Printable.escaped(String(id.prefix(200))))\" is not an integration: give TEAM/NAME, as in web/deploy-bot")
+        }
+        return (String(parts[0]), String(parts[1]))
+    }
+
+    public func createIntegration(id: String, scopes: [String], rateLimit: RateSpec?) async throws -> IntegrationInfo {
+        let (team, name) = try Self.integrationPath(id)
+        let scopes = try Self.scopes(scopes)
+        let body = Components.Schemas.CreateIntegration(team: team, name: name, scopes: scopes, rateLimit: rateLimit.map(Self.rateLimit))
+        return try await call { try await client.createIntegration(body: .json(body)).created.body.json }
+    }
+
+    public func listIntegrations(team: String?) async throws -> [IntegrationInfo] {
+        try await call { try await client.listIntegrations(query: .init(team: team)).ok.body.json.items }
+    }
+
+    public func integration(id: String) async throws -> IntegrationInfo {
+        let (team, name) = try Self.integrationPath(id)
+        return try await call { try await client.getIntegration(path: .init(team: team, name: name)).ok.body.json }
+    }
+
+    /// Deletes the integration; the server revokes every key of it.
+    public func deleteIntegration(id: String) async throws -> IntegrationInfo {
+        let (team, name) = try Self.integrationPath(id)
+        return try await call { try await client.deleteIntegration(path: .init(team: team, name: name)).ok.body.json }
+    }
+
+    // MARK: Kill switches
+
+    /// What `disable` and `enable` switch: exactly one of a user, an integration and a team.
+    public enum SwitchTarget: Sendable, Equatable {
+        case user(String)
+        case integration(String)
+        case team(String)
+
+        var body: (user: String?, integration: String?, team: String?) {
+            switch self {
+            case .user(let name): (name, nil, nil)
+            case .integration(let id): (nil, id, nil)
+            case .team(let name): (nil, nil, name)
+            }
+        }
+    }
+
+    public func disable(_ target: SwitchTarget, reason: String?) async throws -> SwitchState {
+        let (user, integration, team) = target.body
+        let body = Components.Schemas.SwitchTarget(user: user, integration: integration, team: team, reason: reason)
+        return try await call { try await client.disable(body: .json(body)).ok.body.json }
+    }
+
+    public func enable(_ target: SwitchTarget, reason: String?) async throws -> SwitchState {
+        let (user, integration, team) = target.body
+        let body = Components.Schemas.SwitchTarget(user: user, integration: integration, team: team, reason: reason)
+        return try await call { try await client.enable(body: .json(body)).ok.body.json }
+    }
+
+    // MARK: OIDC
+
+    /// `POST /v1/auth/oidc`: a CI job's OIDC token for a short-lived key. Call it on a client made
+    /// without a credential: the token is the credential.
+    public func exchangeOIDC(token: String, policy: String?) async throws -> ExchangedKey {
+        try await call { try await client.exchangeOidcToken(body: .json(.init(token: token, policy: policy))).created.body.json }
+    }
+
+    /// A trust policy to create; see `POST /v1/oidc/policies`.
+    public struct NewTrustPolicy: Sendable {
+        public var name: String
+        public var issuer: String
+        public var audience: String
+        public var claims: [String: String]
+        public var integration: String
+        public var scopes: [String]
+        public var lifetimeSeconds: Int?
+        public init(name: String, issuer: String, audience: String, claims: [String: String], integration: String, scopes: [String],
+                    lifetimeSeconds: Int?) {
+            self.name = name
+            self.issuer = issuer
+            self.audience = audience
+            self.claims = claims
+            self.integration = integration
+            self.scopes = scopes
+            self.lifetimeSeconds = lifetimeSeconds
+        }
+    }
+
+    public func createPolicy(_ policy: NewTrustPolicy) async throws -> TrustPolicyInfo {
+        let scopes = try Self.scopes(policy.scopes)
+        let body = Components.Schemas.CreateTrustPolicy(name: policy.name, issuer: policy.issuer, audience: policy.audience,
+                                                        claims: .init(additionalProperties: policy.claims), integration: policy.integration,
+                                                        scopes: scopes, lifetimeSeconds: policy.lifetimeSeconds)
+        return try await call { try await client.createTrustPolicy(body: .json(body)).created.body.json }
+    }
+
+    public func listPolicies() async throws -> [TrustPolicyInfo] {
+        try await call { try await client.listTrustPolicies().ok.body.json.items }
+    }
+
+    public func deletePolicy(name: String) async throws -> TrustPolicyInfo {
+        try await call { try await client.deleteTrustPolicy(path: .init(name: name)).ok.body.json }
+    }
+
+    /// A GET to a URL outside the API (the GitHub Actions OIDC token endpoint), with this client's
+    /// TLS, timeouts and answer-size bound: the status and the body. Nothing of the credential is sent.
+    public static func fetch(url: String, headers: [(name: String, value: String)], options: Options = Options()) async throws -> (status: Int, body: Data) {
+        try await with(serverURL: url, credential: nil, options: options) { api in
+            var request = HTTPClientRequest(url: url)
+            request.method = .GET
+            for header in headers { request.headers.add(name: header.name, value: header.value) }
+            options.verbose?("> GET \(url)")
+            do {
+                let response = try await api.http.execute(request, timeout: .seconds(Int64(options.requestTimeout)))
+                let data = Data(try await response.body.collect(upTo: options.maxResponseBytes).readableBytesView)
+                options.verbose?("< \(response.status.code)")
+                return (Int(response.status.code), data)
+            } catch {
+                throw api.map(error)
+            }
         }
     }
 

@@ -32,6 +32,9 @@ public enum JSONBody {
             throw JSONBodyError(message: "field \"\(path(context))\" must be \(describe(type))")
         } catch DecodingError.keyNotFound(let key, let context) {
             throw JSONBodyError(message: "field \"\(path(context, key))\" is required")
+        } catch DecodingError.dataCorrupted(let context) where context.debugDescription.hasPrefix("unknown field") {
+            // A nested object's own strict check (its text is built from clipped field names only).
+            throw JSONBodyError(message: context.debugDescription)
         } catch {
             throw JSONBodyError(message: "the body is not valid for this endpoint")
         }

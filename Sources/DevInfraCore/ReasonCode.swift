@@ -9,6 +9,16 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case keyExpired = "key_expired"
     case invalidToken = "invalid_token"
     case invalidCredentials = "invalid_credentials"
+    /// A kill switch is on for the key's owner (a user or an integration) or its team; undone by `enable`.
+    case keyDisabled = "key_disabled"
+    // OIDC token exchange (`POST /v1/auth/oidc`): why a CI job's token was not accepted.
+    case oidcInvalidToken = "oidc_invalid_token"
+    case oidcUntrustedIssuer = "oidc_untrusted_issuer"
+    case oidcAudienceMismatch = "oidc_audience_mismatch"
+    case oidcTokenExpired = "oidc_token_expired"
+    case oidcReplay = "oidc_replay"
+    case oidcClaimsMismatch = "oidc_claims_mismatch"
+    case oidcIssuerUnreachable = "oidc_issuer_unreachable"
     // 403
     case insufficientScope = "insufficient_scope"
     case teamMismatch = "team_mismatch"
@@ -16,6 +26,8 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case expiryExceedsCredential = "expiry_exceeds_credential"
     // 429
     case rateLimited = "rate_limited"
+    /// The key's quota (requests a day, a month, or in all) is spent.
+    case quotaExceeded = "quota_exceeded"
     // local storage
     case keyringUnavailable = "keyring_unavailable"
     case keyringTimeout = "keyring_timeout"
@@ -49,15 +61,16 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     public var exitStatus: ExitStatus {
         switch self {
         case .missingCredentials, .malformedKey, .unknownKey, .keyRevoked, .keyExpired, .invalidToken, .invalidCredentials,
-             .credentialServerMismatch:
+             .credentialServerMismatch, .keyDisabled, .oidcInvalidToken, .oidcUntrustedIssuer, .oidcAudienceMismatch,
+             .oidcTokenExpired, .oidcReplay:
             .notAuthenticated
-        case .insufficientScope, .teamMismatch, .adminRequired, .expiryExceedsCredential: .forbidden
-        case .rateLimited: .rateLimited
+        case .insufficientScope, .teamMismatch, .adminRequired, .expiryExceedsCredential, .oidcClaimsMismatch: .forbidden
+        case .rateLimited, .quotaExceeded: .rateLimited
         case .keyringUnavailable, .keyringTimeout, .keyringFailed, .keyringLocked, .fileUnreadable, .fileCorrupt,
              .filePermissions, .fileWriteFailed:
             .localStorage
         case .notFound: .notFound
-        case .serverUnreachable, .serverError, .internalError, .tlsUntrusted, .databaseUnavailable: .unavailable
+        case .serverUnreachable, .serverError, .internalError, .tlsUntrusted, .databaseUnavailable, .oidcIssuerUnreachable: .unavailable
         case .invalidRequest, .methodNotAllowed, .keyNotActive, .idempotencyConflict, .bodyTooLarge: .failure
         case .invalidArgument: .usage
         case .notATerminal, .commandFailed, .notImplemented: .failure
@@ -68,9 +81,10 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     /// The codes with a status are exactly the `Problem.code` enum of `openapi.yaml` (a test checks).
     public var httpStatus: Int? {
         switch self {
-        case .missingCredentials, .malformedKey, .unknownKey, .keyRevoked, .keyExpired, .invalidToken, .invalidCredentials: 401
-        case .insufficientScope, .teamMismatch, .adminRequired, .expiryExceedsCredential: 403
-        case .rateLimited: 429
+        case .missingCredentials, .malformedKey, .unknownKey, .keyRevoked, .keyExpired, .invalidToken, .invalidCredentials,
+             .keyDisabled, .oidcInvalidToken, .oidcUntrustedIssuer, .oidcAudienceMismatch, .oidcTokenExpired, .oidcReplay: 401
+        case .insufficientScope, .teamMismatch, .adminRequired, .expiryExceedsCredential, .oidcClaimsMismatch: 403
+        case .rateLimited, .quotaExceeded: 429
         case .notFound: 404
         case .invalidRequest: 400
         case .methodNotAllowed: 405
@@ -78,7 +92,7 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
         case .idempotencyConflict: 422
         case .bodyTooLarge: 413
         case .internalError: 500
-        case .databaseUnavailable: 503
+        case .databaseUnavailable, .oidcIssuerUnreachable: 503
         case .keyringUnavailable, .keyringTimeout, .keyringFailed, .keyringLocked, .fileUnreadable, .fileCorrupt,
              .filePermissions, .fileWriteFailed, .serverUnreachable, .serverError, .tlsUntrusted, .invalidArgument, .notATerminal,
              .commandFailed, .notImplemented, .credentialServerMismatch:

@@ -52,6 +52,10 @@ struct AccountController {
             services.reject(.init(at: now, event: "login.failed", actor: input.username, code: ReasonCode.invalidCredentials.rawValue), context)
             throw APIError(.invalidCredentials, "wrong username or password")
         }
+        if user.disabledAt != nil {
+            services.reject(.init(at: now, event: "login.failed", actor: user.name, code: ReasonCode.keyDisabled.rawValue), context)
+            throw APIError(.keyDisabled, "\(user.name) is switched off; an admin can enable the account again")
+        }
         await services.audit(.init(at: now, event: "login", actor: user.name, credential: "password"), context)
         return try .json(TokenView(accessToken: try JWTSigner(secrets: services.secrets).sign(user: user, now: now)))
     }

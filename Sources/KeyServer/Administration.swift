@@ -46,7 +46,7 @@ public struct Administration: Sendable {
         try await repository.append([AuditEvent(at: clock(), event: "team.created", actor: "operator", credential: "operator", team: name)])
     }
 
-    public func addUser(_ name: String, password: String, teams: [String], admin: Bool) async throws {
+    public func addUser(_ name: String, password: String, teams: [String], admin: Bool, teamAdmin: [String] = []) async throws {
         try Self.checkName(name, "user")
         guard password.count >= 8 else { throw Refused(message: "the password must be at least 8 characters") }
         guard try await repository.user(named: name) == nil else { throw Refused(message: "user \(name) already exists") }
@@ -54,7 +54,12 @@ public struct Administration: Sendable {
             throw Refused(message: "no team \(team); create it first with: dev-infra-server admin team add \(team)")
         }
         do {
-            _ = try await repository.createUser(name: name, passwordHash: Bcrypt.hash(password, cost: 10), isAdmin: admin, teams: teams, at: clock())
+            for team in teamAdmin where try await !repository.teamExists(team) {
+                throw Refused(message: "no team \(team); create it first with: dev-infra-server admin team add \(team)")
+            }
+            let user = try await repository.createUser(name: name, passwordHash: Bcrypt.hash(password, cost: 10), isAdmin: admin,
+                                                       teams: Array(Set(teams).subtracting(teamAdmin)), at: clock())
+            for team in Set(teamAdmin) { try await repository.setTeamRole(userID: user.id, team: team, role: .admin) }
         } catch StorageError.duplicate {
             throw Refused(message: "user \(name) already exists")  // another operator's add won the race
         }
@@ -63,6 +68,15 @@ public struct Administration: Sendable {
     }
 
     public func users() async throws -> [User] { try await repository.users() }
+
+    /// Makes `name` a team admin of `team` (or a plain member again), adding the membership if needed.
+    public func setRole(_ name: String, team: String, role: TeamRole) async throws {
+        guard let user = try await repository.user(named: name), user.kind == .person else { throw Refused(message: "no user \(name)") }
+        guard try await repository.teamExists(team) else { throw Refused(message: "no team \(team)") }
+        try await repository.setTeamRole(userID: user.id, team: team, role: role)
+        try await repository.append([AuditEvent(at: clock(), event: "team.role_set", actor: "operator", credential: "operator", target: name,
+                                               team: team, code: role.rawValue)])
+    }
 
     static func checkName(_ name: String, _ what: String) throws {
         let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }

@@ -135,6 +135,8 @@ func registerRoutes(_ router: Router<ServerContext>, _ services: Services) {
     let protected = v1.group().add(middleware: AuthMiddleware(services: services))
     protected.get("whoami", use: account.whoami)
     KeysController(services: services).register(protected)
+    IntegrationsController(services: services).register(protected)
+    TrustController(services: services).register(v1, protected: protected)
     let other = AuditAndProjectsController(services: services)
     protected.get("audit", use: other.audit)
     protected.get("teams/{team}/projects", use: other.listProjects)

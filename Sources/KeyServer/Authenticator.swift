@@ -95,12 +95,26 @@ struct Authenticator: Sendable {
         if let grace = record.graceEndsAt, grace <= now {
             throw APIError(.keyExpired, "key \(record.keyID) was rotated to \(record.rotatedTo ?? "a new key") and its grace period has ended")
         }
-        // An admin flag removed from the user takes the admin scope away from the user's keys too.
-        let scopes = user.isAdmin ? record.scopes : record.scopes.subtracting([.admin, .auditRead, .keysIntrospect])
+        if user.disabledAt != nil {
+            throw APIError(.keyDisabled, "key \(record.keyID) is disabled: its owner \(user.name) is switched off (dev-infra enable undoes it)")
+        }
+        if record.teamDisabled, let team = record.team {
+            throw APIError(.keyDisabled, "key \(record.keyID) is disabled: team \(team) is switched off (dev-infra enable undoes it)")
+        }
+        let scopes: Set<Scope>
+        switch user.kind {
+        case .integration:
+            // An allowlist narrowed later narrows every key the integration already has.
+            scopes = record.scopes.intersection(user.scopes)
+        case .person:
+            // An admin flag removed from the user takes the admin scope away from the user's keys too.
+            scopes = user.isAdmin ? record.scopes : record.scopes.subtracting([.admin, .auditRead, .keysIntrospect])
+        }
         // A key in its rotation grace stops at the grace's end: that is its effective expiry.
         let stops = [record.expiresAt, record.graceEndsAt].compactMap { $0 }.min()
         return Principal(kind: .key, user: user, keyID: record.keyID, scopes: scopes, team: record.team, expiresAt: stops,
-                         issuedAt: record.createdAt, rotating: record.rotatedTo != nil)
+                         issuedAt: record.createdAt, rotating: record.rotatedTo != nil, rateLimit: record.rateLimit,
+                         quotaPeriod: record.quota?.period)
     }
 
     func token(_ raw: String) async throws -> Principal {
@@ -109,6 +123,7 @@ struct Authenticator: Sendable {
         guard let id = Int64(claims.sub), let user = try await repository.user(id: id) else {
             throw APIError(.invalidToken, "the token's user no longer exists")
         }
+        if user.disabledAt != nil { throw APIError(.keyDisabled, "\(user.name) is switched off (dev-infra enable undoes it)") }
         return Principal(kind: .jwt, user: user, keyID: nil, scopes: user.scopes, team: nil,
                          expiresAt: Date(timeIntervalSince1970: TimeInterval(claims.exp)),
                          issuedAt: Date(timeIntervalSince1970: TimeInterval(claims.iat)))

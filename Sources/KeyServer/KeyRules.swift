@@ -16,11 +16,30 @@ enum KeyRules {
         }
     }
 
-    /// Whether `principal` may see and act on `record`.
+    /// Whether `principal` may see and act on `record`: its own keys; as a team admin, every key
+    /// bound to the team (integrations' keys are); as an admin, any.
     static func canSee(_ record: KeyRecord, _ principal: Principal) -> Bool {
-        guard record.ownerID == principal.user.id || principal.isAdmin else { return false }
+        let manages = record.team.map { principal.user.administers($0) } ?? false
+        guard record.ownerID == principal.user.id || principal.isAdmin || manages else { return false }
         if let bound = principal.team { return record.team == bound }
         return true
+    }
+
+    /// Whether `principal` manages `team`: its integrations, its keys, its kill switch. An admin
+    /// credential, or a team admin's (a team-bound key only for its own team).
+    static func canManage(_ team: String, _ principal: Principal) -> Bool {
+        if let bound = principal.team, bound != team { return false }
+        return principal.isAdmin || principal.user.administers(team)
+    }
+
+    static func requireManage(_ team: String, _ principal: Principal) throws {
+        guard canManage(team, principal) else {
+            if let bound = principal.team, bound != team {
+                throw APIError(.teamMismatch, "this key belongs to team \(bound) and cannot manage team \(Limits.clip(team) ?? "")")
+            }
+            throw APIError(.adminRequired, "managing team \(Limits.clip(team) ?? "")'s integrations and keys needs a team admin of it or an admin",
+                           scope: "admin")
+        }
     }
 
     /// Whether `principal` may act for `team`: a team-bound key for its own team only, and any

@@ -30,6 +30,7 @@ struct KeyService: Sendable {
     let clock: @Sendable () -> Date
     let usage: UsageRecorder
     let rejections: RejectionLog
+    let guardrails: Guardrails
 
     struct CreateRequest: Sendable {
         var name: String
@@ -39,14 +40,46 @@ struct KeyService: Sendable {
         var idempotencyKey: String?
         /// The request's method, path and body hashed: a retry must be the same request.
         var requestHash: Data
+        /// `TEAM/NAME`: mint for this integration (owner), bound to its team, within its allowlist.
+        var integration: String?
+        var rateLimit: RateLimitPolicy?
+        var quota: QuotaInput?
+    }
+
+    /// A quota as a request gives it: a limit and a period.
+    struct QuotaInput: Codable, Sendable, Equatable {
+        var limit: Int64
+        var period: QuotaPeriod
+
+        init(from decoder: any Decoder) throws {
+            try StrictObject.check(decoder, allowed: ["limit", "period"], field: "quota")
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            limit = try c.decode(Int64.self, forKey: .limit)
+            period = try c.decode(QuotaPeriod.self, forKey: .period)
+        }
+
+        func checked() throws -> Quota {
+            guard limit >= 1, limit <= 1_000_000_000_000 else {
+                throw APIError.invalidRequest("quota.limit must be a whole number from 1 to 1000000000000")
+            }
+            return Quota(limit: limit, period: period)
+        }
     }
 
     func create(_ input: CreateRequest, by principal: Principal, origin: AuditOrigin) async throws -> MintedKey {
         try KeyRules.require(.keysWrite, principal)
         let name = try Limits.name(input.name, field: "name")
         let scopes = try KeyRules.parseScopes(input.scopes)
-        try KeyRules.checkGrant(scopes: scopes, team: input.team, principal)
-        if let team = input.team, try await !repository.teamExists(team) {
+        try guardrails.check(input.rateLimit, field: "rate_limit")
+        let quota = try input.quota?.checked()
+        var owner = principal.user
+        var team = input.team
+        if let id = input.integration {
+            owner = try await integration(id, scopes: scopes, team: input.team, principal)
+            team = owner.teams.first
+        }
+        try KeyRules.checkGrant(scopes: scopes, team: team, principal)
+        if let team, try await !repository.teamExists(team) {
             throw APIError.notFound("no team \(Limits.clip(team) ?? "")")
         }
         let now = clock()
@@ -58,10 +91,12 @@ struct KeyService: Sendable {
         }
         let key = APIKey.generate()
         let record = KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: name,
-                               ownerID: principal.user.id, ownerName: principal.user.name, team: input.team, scopes: scopes,
-                               createdAt: now.wholeSeconds, expiresAt: expiresAt?.wholeSeconds)
+                               ownerID: owner.id, ownerName: owner.name, team: team, scopes: scopes,
+                               createdAt: now.wholeSeconds, expiresAt: expiresAt?.wholeSeconds, createdBy: principal.user.name,
+                               rateLimit: input.rateLimit, quota: quota, ownerKind: owner.kind)
+        // For an integration's key the audit names both: the person (actor) and the integration (target).
         let audit = stamped(.init(at: now, event: "key.created", actor: principal.user.name, credential: principal.credential,
-                                  keyID: key.keyID, team: input.team), origin)
+                                  keyID: key.keyID, target: owner.id == principal.user.id ? nil : owner.name, team: team), origin)
         if let seal = try sealed(key, input.idempotencyKey, input.requestHash, principal, now) {
             // A parallel request with the same header won: answer with its key; ours was never stored.
             if let winner = try await repository.insert(record, idempotency: seal, audit: audit) {
@@ -86,7 +121,10 @@ struct KeyService: Sendable {
         try KeyRules.require(.keysRead, principal)
         if let cursor = input.cursor, !APIKey.isKeyID(cursor) { throw APIError.invalidRequest("cursor must be a key id from next_cursor") }
         var ownerID: Int64? = principal.user.id
-        if input.all || input.team != nil || input.owner != nil {
+        if let team = input.team, !input.all, input.owner == nil, !principal.isAdmin, KeyRules.canManage(team, principal) {
+            // A team admin lists every key bound to the team.
+            ownerID = nil
+        } else if input.all || input.team != nil || input.owner != nil {
             guard principal.isAdmin else {
                 throw APIError(.adminRequired, "listing keys of others (all, team, owner) needs an admin credential", scope: "admin")
             }
@@ -204,6 +242,22 @@ struct KeyService: Sendable {
 
     // MARK: Checks
 
+    /// The integration `id` names, if `principal` manages its team and `scopes` are in its allowlist.
+    private func integration(_ id: String, scopes: Set<Scope>, team: String?, _ principal: Principal) async throws -> User {
+        guard let integration = try await repository.user(named: id), integration.kind == .integration, let home = integration.teams.first else {
+            throw APIError.notFound("no integration \(Limits.clip(id) ?? "")")
+        }
+        try KeyRules.requireManage(home, principal)
+        if let team, team != home {
+            throw APIError(.teamMismatch, "integration \(integration.name) belongs to team \(home); its keys cannot act for team \(Limits.clip(team) ?? "")")
+        }
+        if let outside = scopes.subtracting(integration.scopes).sorted().first {
+            throw APIError(.insufficientScope, "integration \(integration.name) may not hold \(outside.rawValue); its allowlist is "
+                + (integration.allowedScopes ?? []).sorted().map(\.rawValue).joined(separator: " "), scope: outside.rawValue)
+        }
+        return integration
+    }
+
     /// The key `id`, if the caller may see it (`KeyRules.canSee`). Others get 404, so key ids of
     /// other people and other teams cannot be probed.
     func visibleKey(_ id: String, _ principal: Principal) async throws -> KeyRecord {
@@ -221,7 +275,9 @@ struct KeyService: Sendable {
         return record
     }
 
-    func stamped(_ event: AuditEvent, _ origin: AuditOrigin) -> AuditEvent {
+    func stamped(_ event: AuditEvent, _ origin: AuditOrigin) -> AuditEvent { Self.stamp(event, origin) }
+
+    static func stamp(_ event: AuditEvent, _ origin: AuditOrigin) -> AuditEvent {
         var event = event
         event.client = origin.client
         event.requestID = origin.requestID

@@ -14,6 +14,7 @@ struct KeysController {
         group.get("keys", use: list)
         group.get("keys/{id}", use: show)
         group.delete("keys/{id}", use: revoke)
+        group.patch("keys/{id}", use: update)
         group.post("keys/{id}/rotate", use: rotate)
     }
 
@@ -22,7 +23,12 @@ struct KeysController {
         var scopes: [String]
         var team: String?
         var expiresIn: Int?
-        enum CodingKeys: String, CodingKey { case name, scopes, team, expiresIn = "expires_in" }
+        var integration: String?
+        var rateLimit: RateLimitPolicy?
+        var quota: KeyService.QuotaInput?
+        enum CodingKeys: String, CodingKey {
+            case name, scopes, team, integration, quota, expiresIn = "expires_in", rateLimit = "rate_limit"
+        }
     }
 
     func create(_ request: Request, context: ServerContext) async throws -> Response {
@@ -30,9 +36,11 @@ struct KeysController {
         try KeyRules.require(.keysWrite, principal)
         let idempotencyKey = try Self.idempotencyKey(request)
         let bodyData = try await services.body(of: request)
-        let input = try services.decode(CreateBody.self, from: bodyData, allowed: ["name", "scopes", "team", "expires_in"])
+        let input = try services.decode(CreateBody.self, from: bodyData,
+                                        allowed: ["name", "scopes", "team", "expires_in", "integration", "rate_limit", "quota"])
         let minted = try await keys.create(.init(name: input.name, scopes: input.scopes, team: input.team, expiresIn: input.expiresIn,
-                                                 idempotencyKey: idempotencyKey, requestHash: KeyService.hash("POST /v1/keys", bodyData)),
+                                                 idempotencyKey: idempotencyKey, requestHash: KeyService.hash("POST /v1/keys", bodyData),
+                                                 integration: input.integration, rateLimit: input.rateLimit, quota: input.quota),
                                            by: principal, origin: context.origin)
         return try answer(minted)
     }
@@ -52,6 +60,31 @@ struct KeysController {
     func show(_ request: Request, context: ServerContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         return try .json(KeyView(try await keys.show(context.parameters.get("id") ?? "", by: principal), now: services.clock()))
+    }
+
+    struct UpdateBody: Decodable {
+        var name: String?
+        var scopes: [String]?
+        var expiresIn: Int?
+        var rateLimit: RateLimitPolicy?
+        var quota: KeyService.QuotaInput?
+        var resetQuota: Bool?
+        enum CodingKeys: String, CodingKey {
+            case name, scopes, quota, expiresIn = "expires_in", rateLimit = "rate_limit", resetQuota = "reset_quota"
+        }
+    }
+
+    func update(_ request: Request, context: ServerContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        try KeyRules.require(.keysWrite, principal)
+        let id = context.parameters.get("id") ?? ""
+        _ = try await keys.visibleKey(id, principal)  // 404 before the body is read
+        let input = try await services.decode(UpdateBody.self, from: request,
+                                              allowed: ["name", "scopes", "expires_in", "rate_limit", "quota", "reset_quota"])
+        let updated = try await keys.update(id, .init(name: input.name, scopes: input.scopes, expiresIn: input.expiresIn,
+                                                      rateLimit: input.rateLimit, quota: input.quota, resetQuota: input.resetQuota ?? false),
+                                            by: principal, origin: context.origin)
+        return try .json(KeyView(updated, now: services.clock()))
     }
 
     struct RevokeBody: Decodable { var reason: String? }

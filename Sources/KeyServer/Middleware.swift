@@ -46,9 +46,14 @@ struct AuthMiddleware: RouterMiddleware {
             throw error
         }
         let now = services.clock()
-        let bucketLimiter = limiter.flatMap { principal.scopes.contains($0.1) ? $0.0 : nil } ?? services.rateLimiter
-        if let wait = bucketLimiter.take(principal.bucket, now: now) {
-            let error = Self.tooMany("too many requests for this credential", wait)
+        var status: RateLimitStatus?
+        do {
+            if let (own, scope) = limiter, principal.scopes.contains(scope) {
+                if let wait = own.take(principal.bucket, now: now) { throw Self.tooMany("too many requests for this credential", wait) }
+            } else {
+                status = try await services.guardrails.admit(principal, now: now)
+            }
+        } catch let error as APIError {
             services.reject(.init(at: now, event: "request.rejected", actor: principal.user.name, credential: principal.credential,
                                   keyID: principal.keyID, team: principal.team, code: error.code), context)
             throw error
@@ -65,7 +70,9 @@ struct AuthMiddleware: RouterMiddleware {
             context.logger.handler.metadata = metadata
         }
         do {
-            return try await next(request, context)
+            var response = try await next(request, context)
+            status?.apply(to: &response.headers)
+            return response
         } catch let error as APIError where error.status == .forbidden {
             services.reject(.init(at: now, event: "request.rejected", actor: principal.user.name, credential: principal.credential,
                                   keyID: principal.keyID, team: principal.team, code: error.code), context)
@@ -105,6 +112,8 @@ struct ProblemMiddleware: RouterMiddleware {
             throw APIError.invalidRequest("the request holds a character that cannot be stored (NUL)")
         } catch StorageError.duplicate(let what) {
             throw APIError.invalidRequest("\(what) already exists")
+        } catch StorageError.missing(let what) {
+            throw APIError.notFound("there is no \(what)")
         } catch is NIOTooManyBytesError {
             throw APIError(.bodyTooLarge, "the request body is larger than \(Services.maxBody) bytes")
         } catch let error as HTTPError {

@@ -8,8 +8,25 @@ public struct User: Sendable, Equatable {
     public var isAdmin: Bool
     public var teams: [String]
     public var createdAt: Date
+    public var kind: OwnerKind = .person
+    /// The teams this user administers (a subset of `teams`).
+    public var adminTeams: [String] = []
+    /// An integration's allowlist: every scope its keys may ever hold. Nil for people.
+    public var allowedScopes: Set<Scope>?
+    /// An integration's rate limit, shared by all its keys.
+    public var rateLimit: RateLimitPolicy?
+    /// The kill switch: every key (and sign-in) of a disabled user or integration is refused.
+    public var disabledAt: Date?
+    /// Who made the integration.
+    public var createdBy: String?
 
-    var scopes: Set<Scope> { isAdmin ? Scope.adminAll : Scope.userDefault }
+    /// What the user's credentials may hold at most: an integration's allowlist; for people, by role.
+    var scopes: Set<Scope> {
+        if kind == .integration { return allowedScopes ?? [] }
+        return isAdmin ? Scope.adminAll : Scope.userDefault
+    }
+
+    func administers(_ team: String) -> Bool { kind == .person && adminTeams.contains(team) }
 }
 
 /// An API key as stored: the SHA-256 of its secret, never the secret.
@@ -30,19 +47,45 @@ public struct KeyRecord: Sendable, Equatable {
     public var rotatedFrom: String?
     public var rotatedTo: String?
     public var graceEndsAt: Date?
+    /// Who minted the key: a user's name, or `oidc:<policy>` for a CI job's exchange.
+    public var createdBy: String?
+    /// The key's own rate limit; nil means the server's default.
+    public var rateLimit: RateLimitPolicy?
+    public var quota: Quota?
+    // Read with the key from its owner and team (not columns of the key):
+    public var ownerKind: OwnerKind = .person
+    public var ownerDisabled = false
+    public var teamDisabled = false
 
     /// Active, or why not, at `now`.
     func state(at now: Date) -> KeyState {
         if revokedAt != nil { return .revoked }
         if let expiresAt, expiresAt <= now { return .expired }
         if let graceEndsAt, graceEndsAt <= now { return .expired }
+        if ownerDisabled || teamDisabled { return .disabled }
         if rotatedTo != nil { return .rotating }
         return .active
     }
 }
 
 public enum KeyState: String, Codable, Sendable {
-    case active, rotating, revoked, expired
+    case active, rotating, revoked, expired, disabled
+}
+
+/// A key's quota as the API shows it.
+public struct QuotaView: Codable, Sendable, Equatable {
+    public var limit: Int64
+    public var period: QuotaPeriod
+    public var used: Int64
+    public var resetsAt: Date?
+    enum CodingKeys: String, CodingKey { case limit, period, used, resetsAt = "resets_at" }
+
+    init(_ quota: Quota, now: Date) {
+        limit = quota.limit
+        period = quota.period
+        used = quota.used(at: now)
+        resetsAt = quota.period.windowEnd(now)
+    }
 }
 
 /// The JSON of a key, as every endpoint returns it.
@@ -62,12 +105,17 @@ public struct KeyView: Codable, Sendable, Equatable {
     public var rotatedFrom: String?
     public var rotatedTo: String?
     public var graceEndsAt: Date?
+    public var ownerKind: OwnerKind
+    public var createdBy: String?
+    public var rateLimit: RateLimitPolicy?
+    public var quota: QuotaView?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, owner, team, scopes, state
+        case id, name, owner, team, scopes, state, quota
         case createdAt = "created_at", expiresAt = "expires_at", lastUsedAt = "last_used_at"
         case revokedAt = "revoked_at", revokedBy = "revoked_by", revokeReason = "revoke_reason"
         case rotatedFrom = "rotated_from", rotatedTo = "rotated_to", graceEndsAt = "grace_ends_at"
+        case ownerKind = "owner_kind", createdBy = "created_by", rateLimit = "rate_limit"
     }
 
     init(_ record: KeyRecord, now: Date) {
@@ -86,6 +134,34 @@ public struct KeyView: Codable, Sendable, Equatable {
         rotatedFrom = record.rotatedFrom
         rotatedTo = record.rotatedTo
         graceEndsAt = record.graceEndsAt
+        ownerKind = record.ownerKind
+        createdBy = record.createdBy
+        rateLimit = record.rateLimit
+        quota = record.quota.map { QuotaView($0, now: now) }
+    }
+
+    /// Nulls are written out (`"quota": null`): a client can tell "no quota" from an old server.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(owner, forKey: .owner)
+        try c.encode(ownerKind, forKey: .ownerKind)
+        try c.encodeIfPresent(team, forKey: .team)
+        try c.encode(scopes, forKey: .scopes)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encodeIfPresent(expiresAt, forKey: .expiresAt)
+        try c.encodeIfPresent(lastUsedAt, forKey: .lastUsedAt)
+        try c.encode(state, forKey: .state)
+        try c.encodeIfPresent(revokedAt, forKey: .revokedAt)
+        try c.encodeIfPresent(revokedBy, forKey: .revokedBy)
+        try c.encodeIfPresent(revokeReason, forKey: .revokeReason)
+        try c.encodeIfPresent(rotatedFrom, forKey: .rotatedFrom)
+        try c.encodeIfPresent(rotatedTo, forKey: .rotatedTo)
+        try c.encodeIfPresent(graceEndsAt, forKey: .graceEndsAt)
+        try c.encodeIfPresent(createdBy, forKey: .createdBy)
+        try c.encode(rateLimit, forKey: .rateLimit)
+        try c.encode(quota, forKey: .quota)
     }
 }
 

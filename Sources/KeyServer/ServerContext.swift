@@ -17,6 +17,12 @@ public struct Principal: Sendable {
     public var issuedAt: Date?
     /// A rotated key still in its grace period.
     public var rotating = false
+    /// The key's own rate limit (nil: the server's default).
+    public var rateLimit: RateLimitPolicy?
+    /// The key's quota period, when it has a quota: each request takes one from it.
+    public var quotaPeriod: QuotaPeriod?
+
+    var hasQuota: Bool { quotaPeriod != nil }
 
     var isAdmin: Bool { scopes.contains(.admin) && user.isAdmin }
     /// What the audit names as the acting credential: the key id, or `jwt`.

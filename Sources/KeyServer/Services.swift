@@ -13,8 +13,6 @@ public final class Services: Sendable {
     let repository: any KeyRepository
     let secrets: ServerSecrets
     let clock: @Sendable () -> Date
-    /// Per key (or per user for JWTs), after authentication.
-    let rateLimiter: RateLimiter
     /// Per client address, on refused credentials: once empty, that address's refusals are
     /// answered 429 instead, until it refills (reads of unknown keys are bounded by `unknownKeys`).
     let refusals: RateLimiter
@@ -36,6 +34,12 @@ public final class Services: Sendable {
     let authenticator: Authenticator
     /// Key policy, shared by every front end.
     let keys: KeyService
+    /// Rate limits (per key, per integration) and quotas, after authentication.
+    let guardrails: Guardrails
+    /// Integrations and kill switches.
+    let identities: IdentityService
+    /// OIDC trust policies and token exchange.
+    let trust: TrustService
     /// bcrypt's verify; a parameter so a test can count that an unknown user costs one too.
     let verifyPassword: @Sendable (_ password: String, _ hash: String) -> Bool
 
@@ -50,7 +54,6 @@ public final class Services: Sendable {
         self.clock = clock
         self.logger = logger
         self.verifyPassword = verifyPassword
-        rateLimiter = RateLimiter(perSecond: limits.perKey, burst: max(1, limits.perKey))
         unknownKeys = RateLimiter(perSecond: limits.unknownKeysPerSecond, burst: limits.unknownKeyBurst)
         introspections = RateLimiter(perSecond: limits.perIntrospector, burst: max(1, limits.perIntrospector))
         refusals = RateLimiter(perSecond: limits.refusalsPerSecond, burst: limits.refusalBurst)
@@ -58,7 +61,11 @@ public final class Services: Sendable {
         signInByName = RateLimiter(perSecond: limits.signInsPerMinute / 60, burst: limits.signInNameBurst)
         authenticator = Authenticator(repository: repository, cache: KeyCache(capacity: keyCacheSize, feed: repository.changes),
                                       jwt: JWTSigner(secrets: secrets), clock: clock)
-        keys = KeyService(repository: repository, secrets: secrets, clock: clock, usage: usage, rejections: rejections)
+        let defaultRate = BucketRate(perSecond: limits.perKey, burst: max(1, limits.perKey))
+        guardrails = Guardrails(limiter: PolicyLimiter(), defaultRate: defaultRate, maximum: defaultRate, repository: repository)
+        keys = KeyService(repository: repository, secrets: secrets, clock: clock, usage: usage, rejections: rejections, guardrails: guardrails)
+        identities = IdentityService(repository: repository, guardrails: guardrails, clock: clock)
+        trust = TrustService(repository: repository, clock: clock, verifier: OIDCVerifier(clock: clock, client: .shared))
     }
 
     /// One round trip to the database, remembered in `health`.

@@ -53,9 +53,7 @@ struct Verifier: Sendable {
                 ?? "\(principal.user.name) is not a member of team \(Limits.clip(team) ?? "")")
         }
         let now = services.clock()
-        if let wait = services.rateLimiter.take(principal.bucket, now: now) {
-            throw AuthMiddleware.tooMany("too many requests for this credential", wait)
-        }
+        _ = try await services.guardrails.admit(principal, now: now)
         if let keyID = principal.keyID { services.usage.record(keyID, at: now) }
         if let missing = requirements.scopes.subtracting(principal.scopes).sorted().first {
             throw APIError(.insufficientScope, "this needs the \(missing.rawValue) scope", scope: missing.rawValue)

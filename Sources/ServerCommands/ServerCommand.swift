@@ -162,12 +162,14 @@ struct Admin: AsyncParsableCommand {
     }
 
     struct UserCommand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self])
+        static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Role.self])
 
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Add a user; the password is read from stdin.")
             @Argument var name: String
             @Option(name: .customLong("team"), help: "A team the user belongs to (repeatable).") var teams: [String] = []
+            @Option(name: .customLong("team-admin"), help: ArgumentHelp("A team the user administers: its integrations and keys (repeatable).", valueName: "team"))
+            var teamAdmin: [String] = []
             @Flag(help: "Make the user an admin.") var admin = false
             @OptionGroup var database: DatabaseOption
 
@@ -175,8 +177,8 @@ struct Admin: AsyncParsableCommand {
                 var password = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
                 if password.hasSuffix("\n") { password.removeLast() }
                 if password.hasSuffix("\r") { password.removeLast() }
-                let (name, secret, teams, admin) = (name, password, teams, admin)
-                try await database.withAdministration { try await $0.addUser(name, password: secret, teams: teams, admin: admin) }
+                let (name, secret, teams, admin, teamAdmin) = (name, password, teams, admin, teamAdmin)
+                try await database.withAdministration { try await $0.addUser(name, password: secret, teams: teams, admin: admin, teamAdmin: teamAdmin) }
                 FileHandle.standardError.write(Data("added user \(name)\n".utf8))
             }
         }
@@ -187,8 +189,28 @@ struct Admin: AsyncParsableCommand {
 
             func run() async throws {
                 for user in try await database.withAdministration({ try await $0.users() }) {
-                    print("\(user.name)\t\(user.isAdmin ? "admin" : "user")\t\(user.teams.joined(separator: ","))")
+                    let kind = user.kind == .integration ? "integration" : user.isAdmin ? "admin" : "user"
+                    let teams = user.teams.map { user.adminTeams.contains($0) ? "\($0)(admin)" : $0 }
+                    print("\(user.name)\t\(kind)\t\(teams.joined(separator: ","))\(user.disabledAt == nil ? "" : "\tdisabled")")
                 }
+            }
+        }
+
+        struct Role: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Set a user's role in a team: admin (manages its integrations and keys) or member.")
+            @Argument var name: String
+            @Option(help: "The team.") var team: String
+            @Option(help: "admin or member.") var role: String
+            @OptionGroup var database: DatabaseOption
+
+            func validate() throws {
+                if TeamRole(rawValue: role) == nil { throw ValidationError("--role must be admin or member") }
+            }
+
+            func run() async throws {
+                let (name, team, role) = (name, team, TeamRole(rawValue: role) ?? .member)
+                try await database.withAdministration { try await $0.setRole(name, team: team, role: role) }
+                FileHandle.standardError.write(Data("\(name) is now \(role.rawValue) of team \(team)\n".utf8))
             }
         }
     }

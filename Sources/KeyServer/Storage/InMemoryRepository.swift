@@ -6,8 +6,11 @@ import NIOConcurrencyHelpers
 public final class InMemoryRepository: KeyRepository {
     public let changes = ChangeFeed(live: true)
 
-    private struct State {
+    struct State {
         var teams: [String: Date] = [:]
+        var disabledTeams: [String: Date] = [:]
+        var policies: [String: TrustPolicy] = [:]
+        var tokenIDs: [String: Date] = [:]
         var users: [Int64: User] = [:]
         var nextUserID: Int64 = 1
         var keys: [String: KeyRecord] = [:]
@@ -25,15 +28,20 @@ public final class InMemoryRepository: KeyRepository {
             audit.append(event)
         }
 
-        /// A key as a read returns it: the owner's current name, whole seconds.
+        /// A key as a read returns it: the owner's current name, kind and kill switch, its team's.
         func read(_ key: KeyRecord) -> KeyRecord {
             var key = key
-            key.ownerName = users[key.ownerID]?.name ?? key.ownerName
+            if let owner = users[key.ownerID] {
+                key.ownerName = owner.name
+                key.ownerKind = owner.kind
+                key.ownerDisabled = owner.disabledAt != nil
+            }
+            key.teamDisabled = key.team.map { disabledTeams[$0] != nil } ?? false
             return key
         }
     }
 
-    private let state = NIOLockedValueBox(State())
+    let state = NIOLockedValueBox(State())
 
     public init() {}
 

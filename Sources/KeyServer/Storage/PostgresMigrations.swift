@@ -70,6 +70,32 @@ extension PostgresRepository {
             "ALTER TABLE audit ADD COLUMN target TEXT",
             "ALTER TABLE audit ADD COLUMN count BIGINT NOT NULL DEFAULT 1",
         ]),
+        // As SQLite's v3: integrations, team roles, kill switches, limits and quotas, OIDC trust.
+        Migration(version: "v3", statements: [
+            "ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'person'",
+            "ALTER TABLE users ADD COLUMN allowed_scopes TEXT",
+            "ALTER TABLE users ADD COLUMN rate_limit TEXT",
+            "ALTER TABLE users ADD COLUMN disabled_at BIGINT",
+            "ALTER TABLE users ADD COLUMN created_by TEXT",
+            "ALTER TABLE memberships ADD COLUMN role TEXT NOT NULL DEFAULT 'member'",
+            "ALTER TABLE teams ADD COLUMN disabled_at BIGINT",
+            "ALTER TABLE api_keys ADD COLUMN created_by TEXT",
+            "ALTER TABLE api_keys ADD COLUMN rate_limit TEXT",
+            "ALTER TABLE api_keys ADD COLUMN quota_limit BIGINT",
+            "ALTER TABLE api_keys ADD COLUMN quota_period TEXT",
+            "ALTER TABLE api_keys ADD COLUMN quota_used BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE api_keys ADD COLUMN quota_window BIGINT",
+            #"""
+            CREATE TABLE oidc_policies (
+                name TEXT COLLATE "C" PRIMARY KEY, issuer TEXT NOT NULL, audience TEXT NOT NULL, claims TEXT NOT NULL,
+                integration_id BIGINT NOT NULL REFERENCES users(id), scopes TEXT NOT NULL, lifetime BIGINT NOT NULL,
+                created_by TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """#,
+            """
+            CREATE TABLE oidc_token_ids (
+                issuer TEXT NOT NULL, jti TEXT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (issuer, jti))
+            """,
+        ]),
     ]
 
     /// Applies the migrations not yet applied, in one transaction. Replicas starting together

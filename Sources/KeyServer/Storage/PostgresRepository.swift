@@ -114,8 +114,10 @@ public final class PostgresRepository: KeyRepository, Service {
 
     /// A user with its teams (in byte order, as memberships.team sorts) in one query.
     static let userSelect = """
-        SELECT u.id, u.name, u.password_hash, u.is_admin, u.created_at,
-               ARRAY(SELECT m.team FROM memberships m WHERE m.user_id = u.id ORDER BY m.team) AS teams
+        SELECT u.id, u.name, u.password_hash, u.is_admin, u.created_at, u.kind, u.allowed_scopes, u.rate_limit, u.disabled_at,
+               u.created_by,
+               ARRAY(SELECT m.team FROM memberships m WHERE m.user_id = u.id ORDER BY m.team) AS teams,
+               ARRAY(SELECT m.team FROM memberships m WHERE m.user_id = u.id AND m.role = 'admin' ORDER BY m.team) AS admin_teams
         FROM users u
         """
 
@@ -127,15 +129,31 @@ public final class PostgresRepository: KeyRepository, Service {
         let isAdmin = try cells["is_admin"].decode(Bool.self)
         let teams = try cells["teams"].decode([String].self)
         let createdAt = try cells["created_at"].decode(Int64.self)
-        return User(id: id, name: name, passwordHash: passwordHash, isAdmin: isAdmin, teams: teams, createdAt: date(createdAt))
+        let kind = try cells["kind"].decode(String.self)
+        let allowed = try cells["allowed_scopes"].decode(String?.self)
+        let rateLimit = try cells["rate_limit"].decode(String?.self)
+        let disabledAt = try cells["disabled_at"].decode(Int64?.self)
+        let createdBy = try cells["created_by"].decode(String?.self)
+        let adminTeams = try cells["admin_teams"].decode([String].self)
+        return User(id: id, name: name, passwordHash: passwordHash, isAdmin: isAdmin, teams: teams, createdAt: date(createdAt),
+                    kind: OwnerKind(rawValue: kind) ?? .person, adminTeams: adminTeams, allowedScopes: allowed.map(Scope.decode),
+                    rateLimit: RateLimitPolicy.stored(rateLimit), disabledAt: disabledAt.map(date), createdBy: createdBy)
     }
 
     // MARK: Keys
 
     static let keySelect = """
-        SELECT k.key_id, k.secret_hash, k.name, k.owner_id, k.team, k.scopes, k.created_at, k.expires_at, k.last_used_at,
-               k.revoked_at, k.revoked_by, k.revoke_reason, k.rotated_from, k.rotated_to, k.grace_ends_at, u.name AS owner_name
+        SELECT \(keyColumns)
         FROM api_keys k JOIN users u ON u.id = k.owner_id
+        """
+
+    /// A key's columns, with its owner's name, kind and kill switch and its team's.
+    static let keyColumns = """
+        k.key_id, k.secret_hash, k.name, k.owner_id, k.team, k.scopes, k.created_at, k.expires_at, k.last_used_at,
+        k.revoked_at, k.revoked_by, k.revoke_reason, k.rotated_from, k.rotated_to, k.grace_ends_at,
+        k.created_by, k.rate_limit, k.quota_limit, k.quota_period, k.quota_used, k.quota_window,
+        u.name AS owner_name, u.kind AS owner_kind, u.disabled_at AS owner_disabled_at,
+        (SELECT t.disabled_at FROM teams t WHERE t.name = k.team) AS team_disabled_at
         """
 
     public func insert(_ key: KeyRecord, audit: AuditEvent) async throws {
@@ -147,11 +165,14 @@ public final class PostgresRepository: KeyRepository, Service {
         }
     }
 
-    private static func insert(_ key: KeyRecord, _ db: some PostgresStatements) async throws {
+    static func insert(_ key: KeyRecord, _ db: some PostgresStatements) async throws {
         try await db.execute("""
-            INSERT INTO api_keys (key_id, secret_hash, name, owner_id, team, scopes, created_at, expires_at, rotated_from)
+            INSERT INTO api_keys (key_id, secret_hash, name, owner_id, team, scopes, created_at, expires_at, rotated_from,
+                                  created_by, rate_limit, quota_limit, quota_period, quota_used, quota_window)
             VALUES (\(key.keyID), \(key.secretHash), \(key.name), \(key.ownerID), \(key.team), \(Scope.encode(key.scopes)),
-                    \(key.createdAt.epochSeconds), \(key.expiresAt?.epochSeconds), \(key.rotatedFrom))
+                    \(key.createdAt.epochSeconds), \(key.expiresAt?.epochSeconds), \(key.rotatedFrom),
+                    \(key.createdBy), \(key.rateLimit?.stored), \(key.quota?.limit), \(key.quota?.period.rawValue),
+                    \(key.quota?.used ?? 0), \(key.quota?.windowStart?.epochSeconds))
             """)
     }
 
@@ -159,7 +180,7 @@ public final class PostgresRepository: KeyRepository, Service {
         try await run { call in try await Self.key(id, call) }
     }
 
-    private static func key(_ id: String, _ db: some PostgresStatements) async throws -> KeyRecord? {
+    static func key(_ id: String, _ db: some PostgresStatements) async throws -> KeyRecord? {
         try await db.rows("\(unescaped: keySelect) WHERE k.key_id = \(id)").first.map(decodeKey)
     }
 
@@ -167,10 +188,10 @@ public final class PostgresRepository: KeyRepository, Service {
     public func keyWithOwner(id: String) async throws -> (KeyRecord, User)? {
         try await run { (call: Call) -> (KeyRecord, User)? in
             let rows = try await call.rows("""
-                SELECT k.key_id, k.secret_hash, k.name, k.owner_id, k.team, k.scopes, k.created_at, k.expires_at, k.last_used_at,
-                       k.revoked_at, k.revoked_by, k.revoke_reason, k.rotated_from, k.rotated_to, k.grace_ends_at,
-                       u.name AS owner_name, u.is_admin AS owner_is_admin, u.created_at AS owner_created_at,
-                       ARRAY(SELECT m.team FROM memberships m WHERE m.user_id = u.id) AS owner_teams
+                SELECT \(unescaped: Self.keyColumns), u.is_admin AS owner_is_admin, u.created_at AS owner_created_at,
+                       u.allowed_scopes AS owner_allowed_scopes, u.rate_limit AS owner_rate_limit, u.created_by AS owner_created_by,
+                       ARRAY(SELECT m.team FROM memberships m WHERE m.user_id = u.id) AS owner_teams,
+                       ARRAY(SELECT m.team FROM memberships m WHERE m.user_id = u.id AND m.role = 'admin') AS owner_admin_teams
                 FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.key_id = \(id)
                 """)
             guard let row = rows.first else { return nil }
@@ -179,8 +200,15 @@ public final class PostgresRepository: KeyRepository, Service {
             let isAdmin = try cells["owner_is_admin"].decode(Bool.self)
             let teams = try cells["owner_teams"].decode([String].self)
             let createdAt = try cells["owner_created_at"].decode(Int64.self)
+            let allowed = try cells["owner_allowed_scopes"].decode(String?.self)
+            let rateLimit = try cells["owner_rate_limit"].decode(String?.self)
+            let createdBy = try cells["owner_created_by"].decode(String?.self)
+            let adminTeams = try cells["owner_admin_teams"].decode([String].self)
+            let disabledAt = try cells["owner_disabled_at"].decode(Int64?.self)
             let owner = User(id: record.ownerID, name: record.ownerName, passwordHash: nil, isAdmin: isAdmin, teams: teams.sorted(),
-                             createdAt: Self.date(createdAt))
+                             createdAt: Self.date(createdAt), kind: record.ownerKind, adminTeams: adminTeams.sorted(),
+                             allowedScopes: allowed.map(Scope.decode), rateLimit: RateLimitPolicy.stored(rateLimit),
+                             disabledAt: disabledAt.map(Self.date), createdBy: createdBy)
             return (record, owner)
         }
     }
@@ -309,17 +337,33 @@ public final class PostgresRepository: KeyRepository, Service {
         let rotatedFrom = try cells["rotated_from"].decode(String?.self)
         let rotatedTo = try cells["rotated_to"].decode(String?.self)
         let graceEndsAt = try cells["grace_ends_at"].decode(Int64?.self)
+        let createdBy = try cells["created_by"].decode(String?.self)
+        let rateLimit = try cells["rate_limit"].decode(String?.self)
+        let quotaLimit = try cells["quota_limit"].decode(Int64?.self)
+        let quotaPeriod = try cells["quota_period"].decode(String?.self)
+        let quotaUsed = try cells["quota_used"].decode(Int64.self)
+        let quotaWindow = try cells["quota_window"].decode(Int64?.self)
+        let ownerKind = try cells["owner_kind"].decode(String.self)
+        let ownerDisabled = try cells["owner_disabled_at"].decode(Int64?.self)
+        let teamDisabled = try cells["team_disabled_at"].decode(Int64?.self)
+        var quota: Quota?
+        if let quotaLimit, let period = quotaPeriod.flatMap(QuotaPeriod.init(rawValue:)) {
+            quota = Quota(limit: quotaLimit, period: period, used: quotaUsed, windowStart: quotaWindow.map(date))
+        }
         return KeyRecord(keyID: keyID, secretHash: secretHash, name: name, ownerID: ownerID, ownerName: ownerName, team: team,
                          scopes: Scope.decode(scopes), createdAt: date(createdAt), expiresAt: expiresAt.map(date),
                          lastUsedAt: lastUsedAt.map(date), revokedAt: revokedAt.map(date), revokedBy: revokedBy,
-                         revokeReason: revokeReason, rotatedFrom: rotatedFrom, rotatedTo: rotatedTo, graceEndsAt: graceEndsAt.map(date))
+                         revokeReason: revokeReason, rotatedFrom: rotatedFrom, rotatedTo: rotatedTo, graceEndsAt: graceEndsAt.map(date),
+                         createdBy: createdBy, rateLimit: RateLimitPolicy.stored(rateLimit), quota: quota,
+                         ownerKind: OwnerKind(rawValue: ownerKind) ?? .person, ownerDisabled: ownerDisabled != nil,
+                         teamDisabled: teamDisabled != nil)
     }
 
     // MARK: Changes
 
     /// Tells every replica (and this one) that the user changed: caches drop the user's keys.
     /// Inside a transaction the notification goes out when it commits, and only then.
-    private static func notify(_ payload: String, _ db: some PostgresStatements) async throws {
+    static func notify(_ payload: String, _ db: some PostgresStatements) async throws {
         try await db.execute("SELECT pg_notify(\(PostgresChangeListener.channel), \(payload))")
     }
 
@@ -327,7 +371,7 @@ public final class PostgresRepository: KeyRepository, Service {
     /// went out (and the listener is up), wait for its echo, so that by the time the caller
     /// answers PostgreSQL has delivered it to every listening replica. Otherwise the wait is
     /// zero: it only clears the expected token.
-    private func published(_ change: ChangeFeed.Change, token: String, notified: Bool) async {
+    func published(_ change: ChangeFeed.Change, token: String, notified: Bool) async {
         changes.publish(change)
         let waited = notified && changes.isLive
         let echoed = await changes.waitForEcho(token, timeout: waited ? Self.echoTimeout : .zero)
@@ -404,7 +448,7 @@ public final class PostgresRepository: KeyRepository, Service {
         }
     }
 
-    private static func append(_ e: AuditEvent, _ db: some PostgresStatements) async throws {
+    static func append(_ e: AuditEvent, _ db: some PostgresStatements) async throws {
         try await db.execute("""
             INSERT INTO audit (at, event, actor, credential, key_id, target, team, code, client, request_id, count)
             VALUES (\(e.at.epochSeconds), \(e.event), \(e.actor), \(e.credential), \(e.keyID), \(e.target), \(e.team), \(e.code),

@@ -72,8 +72,36 @@ public final class SQLiteRepository: KeyRepository {
                 ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
                 """)
         }
+        migrator.registerMigration("v3") { db in
+            // Machine identities: integrations are users of kind 'integration'; team roles; kill
+            // switches on users and teams; per-key limits and quotas; OIDC trust policies and the
+            // token ids already exchanged.
+            try db.execute(sql: Self.v3)
+        }
         return migrator
     }
+
+    static let v3 = """
+        ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'person';
+        ALTER TABLE users ADD COLUMN allowed_scopes TEXT;
+        ALTER TABLE users ADD COLUMN rate_limit TEXT;
+        ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+        ALTER TABLE users ADD COLUMN created_by TEXT;
+        ALTER TABLE memberships ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+        ALTER TABLE teams ADD COLUMN disabled_at INTEGER;
+        ALTER TABLE api_keys ADD COLUMN created_by TEXT;
+        ALTER TABLE api_keys ADD COLUMN rate_limit TEXT;
+        ALTER TABLE api_keys ADD COLUMN quota_limit INTEGER;
+        ALTER TABLE api_keys ADD COLUMN quota_period TEXT;
+        ALTER TABLE api_keys ADD COLUMN quota_used INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE api_keys ADD COLUMN quota_window INTEGER;
+        CREATE TABLE oidc_policies (
+            name TEXT PRIMARY KEY, issuer TEXT NOT NULL, audience TEXT NOT NULL, claims TEXT NOT NULL,
+            integration_id INTEGER NOT NULL REFERENCES users(id), scopes TEXT NOT NULL, lifetime INTEGER NOT NULL,
+            created_by TEXT NOT NULL, created_at INTEGER NOT NULL);
+        CREATE TABLE oidc_token_ids (
+            issuer TEXT NOT NULL, jti TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (issuer, jti));
+        """
 
     // MARK: Users and teams
 
@@ -133,14 +161,22 @@ public final class SQLiteRepository: KeyRepository {
         try Row.fetchAll(db, sql: "SELECT * FROM users WHERE \(condition) ORDER BY name", arguments: arguments).map { row in
             let id: Int64 = row["id"]
             let teams = try String.fetchAll(db, sql: "SELECT team FROM memberships WHERE user_id = ? ORDER BY team", arguments: [id])
+            let adminTeams = try String.fetchAll(db, sql: "SELECT team FROM memberships WHERE user_id = ? AND role = 'admin' ORDER BY team",
+                                                 arguments: [id])
             return User(id: id, name: row["name"], passwordHash: row["password_hash"], isAdmin: row["is_admin"],
-                        teams: teams, createdAt: date(row["created_at"]))
+                        teams: teams, createdAt: date(row["created_at"]), kind: OwnerKind(rawValue: row["kind"]) ?? .person,
+                        adminTeams: adminTeams, allowedScopes: (row["allowed_scopes"] as String?).map(Scope.decode),
+                        rateLimit: RateLimitPolicy.stored(row["rate_limit"]), disabledAt: optionalDate(row["disabled_at"]),
+                        createdBy: row["created_by"])
         }
     }
 
     // MARK: Keys
 
-    static let keyColumns = "k.*, u.name AS owner_name"
+    static let keyColumns = """
+        k.*, u.name AS owner_name, u.kind AS owner_kind, u.disabled_at AS owner_disabled_at,
+        (SELECT t.disabled_at FROM teams t WHERE t.name = k.team) AS team_disabled_at
+        """
 
     public func insert(_ key: KeyRecord, audit: AuditEvent) async throws {
         try await pool.write { db in
@@ -151,10 +187,13 @@ public final class SQLiteRepository: KeyRepository {
 
     static func insert(_ key: KeyRecord, _ db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO api_keys (key_id, secret_hash, name, owner_id, team, scopes, created_at, expires_at, rotated_from)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO api_keys (key_id, secret_hash, name, owner_id, team, scopes, created_at, expires_at, rotated_from,
+                                  created_by, rate_limit, quota_limit, quota_period, quota_used, quota_window)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [key.keyID, key.secretHash, key.name, key.ownerID, key.team, Scope.encode(key.scopes),
-                             seconds(key.createdAt), key.expiresAt.map(seconds), key.rotatedFrom])
+                             seconds(key.createdAt), key.expiresAt.map(seconds), key.rotatedFrom,
+                             key.createdBy, key.rateLimit?.stored, key.quota?.limit, key.quota?.period.rawValue,
+                             key.quota?.used ?? 0, key.quota?.windowStart.map(seconds)])
     }
 
     public func key(id: String) async throws -> KeyRecord? {
@@ -169,14 +208,19 @@ public final class SQLiteRepository: KeyRepository {
             // A cached statement: this runs on every authenticated request.
             let statement = try db.cachedStatement(sql: """
                 SELECT \(Self.keyColumns), u.is_admin AS owner_is_admin, u.created_at AS owner_created_at,
-                       (SELECT group_concat(m.team, ' ') FROM memberships m WHERE m.user_id = u.id) AS owner_teams
+                       u.allowed_scopes AS owner_allowed_scopes, u.rate_limit AS owner_rate_limit, u.created_by AS owner_created_by,
+                       (SELECT group_concat(m.team, ' ') FROM memberships m WHERE m.user_id = u.id) AS owner_teams,
+                       (SELECT group_concat(m.team, ' ') FROM memberships m WHERE m.user_id = u.id AND m.role = 'admin') AS owner_admin_teams
                 FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.key_id = ?
                 """)
             guard let row = try Row.fetchOne(statement, arguments: [id]) else { return nil }
             let record = Self.keyRecord(row)
-            let teams = (row["owner_teams"] as String?)?.split(separator: " ").map(String.init).sorted() ?? []
             let owner = User(id: record.ownerID, name: record.ownerName, passwordHash: nil, isAdmin: row["owner_is_admin"],
-                             teams: teams, createdAt: Self.date(row["owner_created_at"]))
+                             teams: Self.teamList(row["owner_teams"]), createdAt: Self.date(row["owner_created_at"]),
+                             kind: record.ownerKind, adminTeams: Self.teamList(row["owner_admin_teams"]),
+                             allowedScopes: (row["owner_allowed_scopes"] as String?).map(Scope.decode),
+                             rateLimit: RateLimitPolicy.stored(row["owner_rate_limit"]),
+                             disabledAt: Self.optionalDate(row["owner_disabled_at"]), createdBy: row["owner_created_by"])
             return (record, owner)
         }
     }
@@ -243,8 +287,18 @@ public final class SQLiteRepository: KeyRepository {
                   createdAt: date(row["created_at"]), expiresAt: optionalDate(row["expires_at"]),
                   lastUsedAt: optionalDate(row["last_used_at"]), revokedAt: optionalDate(row["revoked_at"]),
                   revokedBy: row["revoked_by"], revokeReason: row["revoke_reason"], rotatedFrom: row["rotated_from"],
-                  rotatedTo: row["rotated_to"], graceEndsAt: optionalDate(row["grace_ends_at"]))
+                  rotatedTo: row["rotated_to"], graceEndsAt: optionalDate(row["grace_ends_at"]), createdBy: row["created_by"],
+                  rateLimit: RateLimitPolicy.stored(row["rate_limit"]), quota: quota(row),
+                  ownerKind: OwnerKind(rawValue: row["owner_kind"] ?? "") ?? .person,
+                  ownerDisabled: (row["owner_disabled_at"] as Int64?) != nil, teamDisabled: (row["team_disabled_at"] as Int64?) != nil)
     }
+
+    static func quota(_ row: Row) -> Quota? {
+        guard let limit: Int64 = row["quota_limit"], let period = QuotaPeriod(rawValue: row["quota_period"] ?? "") else { return nil }
+        return Quota(limit: limit, period: period, used: row["quota_used"] ?? 0, windowStart: optionalDate(row["quota_window"]))
+    }
+
+    static func teamList(_ text: String?) -> [String] { text?.split(separator: " ").map(String.init).sorted() ?? [] }
 
     // MARK: Idempotency
 

@@ -42,6 +42,13 @@ public protocol KeyStore: Sendable {
                 audit: AuditEvent) async throws -> RotationOutcome
     /// Raises each key's `last_used_at` to the given time (never lowers it).
     func recordUse(_ lastUsed: [String: Date]) async throws
+    /// Writes the key's name, scopes, expiry, rate limit and quota (limit and period; `resetQuota`
+    /// also zeroes its use) unless it was revoked meanwhile, with `audit`; the key as stored after,
+    /// or nil when there is no such key or it is revoked.
+    func update(_ key: KeyRecord, resetQuota: Bool, audit: AuditEvent) async throws -> KeyRecord?
+    /// Takes one request from the key's quota, atomically (every replica counts in one place):
+    /// a new window (day, month) starts from zero.
+    func consumeQuota(keyID: String, now: Date) async throws -> QuotaUse
 }
 
 /// `Idempotency-Key` records: the raw key of a create or rotate, sealed, for a retry.
@@ -64,6 +71,38 @@ public protocol AuditStore: Sendable {
     func auditCount() async throws -> Int
 }
 
+/// Machine identities and kill switches: integrations (users of kind `integration`, named
+/// `TEAM/NAME`, members of TEAM only), team roles, and the disabled flags of users and teams. Every
+/// change that alters what a cached key may do is published on the change feed.
+public protocol IdentityStore: Sendable {
+    /// Adds the membership if it is missing, and sets its role.
+    func setTeamRole(userID: Int64, team: String, role: TeamRole) async throws
+    func createIntegration(team: String, name: String, scopes: Set<Scope>, rateLimit: RateLimitPolicy?, by: String, at: Date,
+                           audit: AuditEvent) async throws -> User
+    /// Integrations not deleted, by name; of one team when `team` is given.
+    func integrations(team: String?) async throws -> [User]
+    /// In one transaction: revokes every key of the integration still unrevoked, drops its trust
+    /// policies, and frees its name (the row stays, renamed `TEAM/NAME#ID`, for the keys' history).
+    func deleteIntegration(id: Int64, at: Date, by: String, audit: AuditEvent) async throws
+    /// The kill switch of a user or an integration: `at` disables, nil enables. False when no such user.
+    func setDisabled(userID: Int64, at: Date?, audit: AuditEvent) async throws -> Bool
+    /// The kill switch of a team (every key bound to it, integrations' keys included). False when no such team.
+    func setTeamDisabled(_ team: String, at: Date?, audit: AuditEvent) async throws -> Bool
+    func teamDisabledAt(_ team: String) async throws -> Date?
+}
+
+/// OIDC trust policies (which CI tokens may be exchanged for which integration's keys), and the
+/// token ids already exchanged.
+public protocol TrustPolicyStore: Sendable {
+    func createPolicy(_ policy: TrustPolicy, audit: AuditEvent) async throws
+    /// Every policy, by name, with its integration's current name.
+    func policies() async throws -> [TrustPolicy]
+    func deletePolicy(name: String, audit: AuditEvent) async throws -> TrustPolicy?
+    /// Records (`issuer`, `jti`) until `expiresAt`; false when it was recorded before (a replay).
+    /// Forgets ids whose tokens expired before `now`.
+    func claimTokenID(issuer: String, jti: String, expiresAt: Date, now: Date) async throws -> Bool
+}
+
 /// The small protected resource of the API.
 public protocol ProjectStore: Sendable {
     func projects(team: String) async throws -> [Project]
@@ -71,7 +110,7 @@ public protocol ProjectStore: Sendable {
 }
 
 /// Everything the server stores, and how a replica hears of changes made elsewhere.
-public protocol KeyRepository: UserStore, KeyStore, IdempotencyStore, AuditStore, ProjectStore {
+public protocol KeyRepository: UserStore, KeyStore, IdempotencyStore, AuditStore, ProjectStore, IdentityStore, TrustPolicyStore {
     /// What a cache of key records may rely on to hear of changes (see `KeyCache`).
     var changes: ChangeFeed { get }
     /// A cheap round trip: the readiness answer of `/readyz`.
@@ -112,6 +151,8 @@ public enum StorageError: Error, Sendable, Equatable {
     case unavailable
     /// Text the database cannot store (PostgreSQL refuses NUL characters).
     case invalidText
+    /// A row the change names does not exist (a user, a team).
+    case missing(String)
 }
 
 extension StorageError: DevInfraError {
@@ -119,6 +160,7 @@ extension StorageError: DevInfraError {
         switch self {
         case .unavailable: .databaseUnavailable
         case .duplicate, .invalidText: .invalidArgument
+        case .missing: .notFound
         }
     }
 
@@ -128,6 +170,7 @@ extension StorageError: DevInfraError {
         case .unavailable: "the database is not answering (is it running, and do the URL's host, port, user and sslmode fit it?)"
         case .duplicate(let what): "\(what) already exists"
         case .invalidText: "the text holds a character the database cannot store (NUL)"
+        case .missing(let what): "there is no \(what)"
         }
     }
 }
