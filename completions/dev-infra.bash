@@ -173,22 +173,22 @@ _dev-infra() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    login|logout|status|token|create|list|show|revoke|rotate|verify|api|exec|auth|help)
+    login|logout|status|token|create|list|show|update|revoke|rotate|disable|enable|integration|oidc-policy|verify|api|exec|auth|help)
         # Offer subcommand argument completions
         "_dev-infra_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'login logout status token create list show revoke rotate verify api exec auth help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'login logout status token create list show update revoke rotate disable enable integration oidc-policy verify api exec auth help' -- "${cur}"))
         ;;
     esac
 }
 
 _dev-infra_login() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --with-token --offline --version -h --help)
+    non_repeating_flags=(--verbose -v --with-token --offline --oidc --print-env --version -h --help)
     repeating_options=()
-    non_repeating_options=(--profile --api-url --storage)
+    non_repeating_options=(--profile --api-url --storage --audience --oidc-token-file --oidc-token-env --policy)
     __dev-infra_offer_flags_options 0
 
     # Offer option value completions
@@ -201,6 +201,18 @@ _dev-infra_login() {
         ;;
     '--storage')
         __dev-infra_add_completions -W 'auto'$'\n''keyring'$'\n''file'
+        return
+        ;;
+    '--audience')
+        return
+        ;;
+    '--oidc-token-file')
+        return
+        ;;
+    '--oidc-token-env')
+        return
+        ;;
+    '--policy')
         return
         ;;
     esac
@@ -255,7 +267,7 @@ _dev-infra_create() {
     repeating_flags=()
     non_repeating_flags=(--verbose -v --quiet -q --json --version -h --help)
     repeating_options=(--scope)
-    non_repeating_options=(--profile --name --team --expires)
+    non_repeating_options=(--profile --name --team --integration --expires --rate-limit --quota)
     __dev-infra_offer_flags_options 0
 
     # Offer option value completions
@@ -272,7 +284,16 @@ _dev-infra_create() {
     '--team')
         return
         ;;
+    '--integration')
+        return
+        ;;
     '--expires')
+        return
+        ;;
+    '--rate-limit')
+        return
+        ;;
+    '--quota')
         return
         ;;
     esac
@@ -280,7 +301,7 @@ _dev-infra_create() {
 
 _dev-infra_list() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --all --json --version -h --help)
+    non_repeating_flags=(--verbose -v --all --wide --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--profile --team)
     __dev-infra_offer_flags_options 0
@@ -306,6 +327,36 @@ _dev-infra_show() {
     # Offer option value completions
     case "${prev}" in
     '--profile')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_update() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --reset-quota --json --version -h --help)
+    repeating_options=(--scope)
+    non_repeating_options=(--profile --name --expires --rate-limit --quota)
+    __dev-infra_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '--name')
+        return
+        ;;
+    '--scope')
+        return
+        ;;
+    '--expires')
+        return
+        ;;
+    '--rate-limit')
+        return
+        ;;
+    '--quota')
         return
         ;;
     esac
@@ -342,6 +393,241 @@ _dev-infra_rotate() {
         return
         ;;
     '--grace')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_disable() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--profile --user --integration --team --reason)
+    __dev-infra_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '--user')
+        return
+        ;;
+    '--integration')
+        return
+        ;;
+    '--team')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_enable() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--profile --user --integration --team --reason)
+    __dev-infra_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '--user')
+        return
+        ;;
+    '--integration')
+        return
+        ;;
+    '--team')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_integration() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __dev-infra_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    create|list|show|delete)
+        # Offer subcommand argument completions
+        "_dev-infra_integration_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'create list show delete' -- "${cur}"))
+        ;;
+    esac
+}
+
+_dev-infra_integration_create() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --json --version -h --help)
+    repeating_options=(--scope)
+    non_repeating_options=(--profile --rate-limit)
+    __dev-infra_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '--scope')
+        return
+        ;;
+    '--rate-limit')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_integration_list() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--profile --team)
+    __dev-infra_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '--team')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_integration_show() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--profile)
+    __dev-infra_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_integration_delete() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --yes -y --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--profile)
+    __dev-infra_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_oidc-policy() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __dev-infra_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    create|list|delete)
+        # Offer subcommand argument completions
+        "_dev-infra_oidc-policy_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'create list delete' -- "${cur}"))
+        ;;
+    esac
+}
+
+_dev-infra_oidc-policy_create() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --json --version -h --help)
+    repeating_options=(--claim --scope)
+    non_repeating_options=(--profile --name --issuer --audience --integration --lifetime)
+    __dev-infra_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    '--name')
+        return
+        ;;
+    '--issuer')
+        return
+        ;;
+    '--audience')
+        return
+        ;;
+    '--claim')
+        return
+        ;;
+    '--integration')
+        return
+        ;;
+    '--scope')
+        return
+        ;;
+    '--lifetime')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_oidc-policy_list() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--profile)
+    __dev-infra_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
+        return
+        ;;
+    esac
+}
+
+_dev-infra_oidc-policy_delete() {
+    repeating_flags=()
+    non_repeating_flags=(--verbose -v --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--profile)
+    __dev-infra_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--profile')
         return
         ;;
     esac
@@ -394,14 +680,26 @@ _dev-infra_api() {
 
 _dev-infra_exec() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--oidc --version -h --help)
     repeating_options=()
-    non_repeating_options=(--profile)
+    non_repeating_options=(--profile --audience --oidc-token-file --oidc-token-env --policy)
     __dev-infra_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--profile')
+        return
+        ;;
+    '--audience')
+        return
+        ;;
+    '--oidc-token-file')
+        return
+        ;;
+    '--oidc-token-env')
+        return
+        ;;
+    '--policy')
         return
         ;;
     esac
@@ -432,9 +730,9 @@ _dev-infra_auth() {
 
 _dev-infra_auth_login() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --with-token --offline --version -h --help)
+    non_repeating_flags=(--verbose -v --with-token --offline --oidc --print-env --version -h --help)
     repeating_options=()
-    non_repeating_options=(--profile --api-url --storage)
+    non_repeating_options=(--profile --api-url --storage --audience --oidc-token-file --oidc-token-env --policy)
     __dev-infra_offer_flags_options 0
 
     # Offer option value completions
@@ -447,6 +745,18 @@ _dev-infra_auth_login() {
         ;;
     '--storage')
         __dev-infra_add_completions -W 'auto'$'\n''keyring'$'\n''file'
+        return
+        ;;
+    '--audience')
+        return
+        ;;
+    '--oidc-token-file')
+        return
+        ;;
+    '--oidc-token-env')
+        return
+        ;;
+    '--policy')
         return
         ;;
     esac

@@ -86,13 +86,14 @@ struct IdentityService: Sendable {
     }
 
     /// Turns a kill switch on (`disabled`) or off, for every key of the target at once.
-    func setSwitch(_ target: Target, disabled: Bool, by principal: Principal, origin: AuditOrigin) async throws -> Switched {
+    func setSwitch(_ target: Target, disabled: Bool, reason: String?, by principal: Principal, origin: AuditOrigin) async throws -> Switched {
+        let reason = try Limits.text(reason, field: "reason", max: Limits.maxReasonLength)
         let now = clock()
         let verb = disabled ? "disabled" : "enabled"
         let at: Date? = disabled ? now.wholeSeconds : nil
         func audit(_ kind: String, _ name: String, team: String?) -> AuditEvent {
             KeyService.stamp(.init(at: now, event: "\(kind).\(verb)", actor: principal.user.name, credential: principal.credential,
-                                   target: name, team: team), origin)
+                                   target: name, team: team, reason: reason), origin)
         }
         switch target {
         case .user(let name):

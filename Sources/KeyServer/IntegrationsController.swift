@@ -65,6 +65,7 @@ struct IntegrationsController {
         var user: String?
         var integration: String?
         var team: String?
+        var reason: String?
     }
 
     struct SwitchView: Encodable {
@@ -91,13 +92,13 @@ struct IntegrationsController {
 
     func toggle(_ request: Request, _ context: ServerContext, disabled: Bool) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let input = try await services.decode(SwitchBody.self, from: request, allowed: ["user", "integration", "team"])
+        let input = try await services.decode(SwitchBody.self, from: request, allowed: ["user", "integration", "team", "reason"])
         let targets: [IdentityService.Target] = [input.user.map { .user($0) }, input.integration.map { .integration($0) },
                                                  input.team.map { .team($0) }].compactMap { $0 }
         guard targets.count == 1, let target = targets.first else {
             throw APIError.invalidRequest("name exactly one of user, integration or team")
         }
-        let switched = try await identities.setSwitch(target, disabled: disabled, by: principal, origin: context.origin)
+        let switched = try await identities.setSwitch(target, disabled: disabled, reason: input.reason, by: principal, origin: context.origin)
         return try .json(SwitchView(kind: switched.kind, name: switched.name, disabled: switched.disabledAt != nil, disabledAt: switched.disabledAt))
     }
 }

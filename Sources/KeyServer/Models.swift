@@ -196,10 +196,12 @@ public struct AuditEvent: Codable, Sendable, Equatable {
     public var requestID: String?
     /// Repeated rejections are stored once with a count (and `at` is the last of them).
     public var count: Int = 1
+    /// Why, in the words of whoever acted (a kill switch's reason); never a secret.
+    public var reason: String?
 
     public init(id: Int64? = nil, at: Date, event: String, actor: String? = nil, credential: String? = nil, keyID: String? = nil,
                 target: String? = nil, team: String? = nil, code: String? = nil, client: String? = nil, requestID: String? = nil,
-                count: Int = 1) {
+                count: Int = 1, reason: String? = nil) {
         self.id = id
         self.at = at
         self.event = event
@@ -212,10 +214,11 @@ public struct AuditEvent: Codable, Sendable, Equatable {
         self.client = client
         self.requestID = requestID
         self.count = count
+        self.reason = reason
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, at, event, actor, credential, target, team, code, client, count
+        case id, at, event, actor, credential, target, team, code, client, count, reason
         case keyID = "key_id", requestID = "request_id"
     }
 }

@@ -10,6 +10,10 @@ info:
     Every failure is RFC 9457 problem+json with a stable `code`; 401 and 403 also carry an
     RFC 6750 `WWW-Authenticate` header. Keys look like
     `dinf_<key id: 12 base62>_<secret: 32 base62><checksum: 6 base62>`.
+    Every answer to a request made with a key or a JWT carries the `RateLimit-Limit`,
+    `RateLimit-Remaining`, `RateLimit-Reset` and `RateLimit-Policy` headers (IETF draft names) of
+    the tightest bucket that applies to it, the key's own or its integration's, so a client can slow
+    down before it is refused; a 429 carries `Retry-After` as well.
 servers:
   - url: http://127.0.0.1:8080
 security:
@@ -104,12 +108,55 @@ paths:
         "401": {$ref: "#/components/responses/Problem"}
         "413": {$ref: "#/components/responses/Problem"}
         "429": {$ref: "#/components/responses/RateLimited"}
+  /v1/auth/oidc:
+    post:
+      operationId: exchangeOidcToken
+      summary: Exchange a CI job's OIDC token (GitHub Actions, GitLab, ...) for a short-lived key of an integration.
+      description: |
+        No credential: the token is the credential. It must be signed (RS256 or ES256) by a key of
+        its issuer's JWKS, be current (60 s of clock skew), carry `jti`, `exp` and `iat`, and never
+        have been exchanged before; a trust policy (`/v1/oidc/policies`) must name its issuer, one of
+        its audiences, and claims it holds. The key belongs to the policy's integration, acts for its
+        team, holds the policy's scopes and expires after the policy's lifetime, so a CI job holds no
+        long-lived secret. Every refusal is audited. Calls are limited per client address.
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/OidcExchange"}
+      responses:
+        "201":
+          description: The new key; the raw key is in the response, once.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ExchangedKey"}
+        "400": {$ref: "#/components/responses/Problem"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+        "503":
+          description: |
+            The issuer's discovery document or keys could not be fetched within 5 s
+            (`oidc_issuer_unreachable`), or the database is not answering (`database_unavailable`);
+            see `Retry-After`.
+          headers:
+            Retry-After: {schema: {type: integer}}
+          content:
+            application/problem+json:
+              schema: {$ref: "#/components/schemas/Problem"}
   /v1/whoami:
     get:
       operationId: whoami
       responses:
         "200":
           description: Who the credential belongs to.
+          headers:
+            RateLimit-Limit: {$ref: "#/components/headers/RateLimit-Limit"}
+            RateLimit-Remaining: {$ref: "#/components/headers/RateLimit-Remaining"}
+            RateLimit-Reset: {$ref: "#/components/headers/RateLimit-Reset"}
+            RateLimit-Policy: {$ref: "#/components/headers/RateLimit-Policy"}
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Whoami"}
@@ -258,6 +305,34 @@ paths:
         "403": {$ref: "#/components/responses/Problem"}
         "404": {$ref: "#/components/responses/Problem"}
         "429": {$ref: "#/components/responses/RateLimited"}
+    patch:
+      operationId: updateKey
+      summary: Narrow a key in place; the key itself does not change.
+      description: |
+        Every field is optional, at least one is given, and a change may only narrow: `scopes` a
+        subset of the key's (else 403 `insufficient_scope`), `expires_in` no later than the current
+        expiry (else 403 `expiry_exceeds_credential`), `rate_limit` no higher a rate and `quota` a
+        lower limit with the same period, or a quota where there was none (else 403
+        `admin_required`). Admins may also widen the rate and the quota, and `reset_quota`.
+        Narrowing in place keeps the key working where it is deployed; widening needs a new key.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/UpdateKey"}
+      responses:
+        "200":
+          description: The key as it now is.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Key"}
+        "400": {$ref: "#/components/responses/Problem"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "404": {$ref: "#/components/responses/Problem"}
+        "409": {$ref: "#/components/responses/Problem"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
     delete:
       operationId: revokeKey
       summary: Revoke a key; immediate.
@@ -320,6 +395,186 @@ paths:
         "409": {$ref: "#/components/responses/Problem"}
         "413": {$ref: "#/components/responses/Problem"}
         "422": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+  /v1/integrations:
+    post:
+      operationId: createIntegration
+      summary: A non-human identity of a team (a deploy bot, a CI pipeline) that owns keys.
+      description: |
+        Keys of an integration belong to it, not to whoever minted them, so they keep working when
+        that person leaves the team. `scopes` is its allowlist: every key of it holds a subset, and
+        never `admin`. Needs `keys:write`, and to be an admin or an admin of `team`. A name taken in
+        the team is a 400 `invalid_request`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/CreateIntegration"}
+      responses:
+        "201":
+          description: The new integration.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Integration"}
+        "400": {$ref: "#/components/responses/Problem"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "404": {$ref: "#/components/responses/Problem"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+    get:
+      operationId: listIntegrations
+      summary: Integrations of the caller's teams; admins see every team's.
+      description: Needs `keys:read`. `team` narrows the list to one team.
+      parameters:
+        - {name: team, in: query, schema: {type: string, minLength: 1, maxLength: 64}}
+      responses:
+        "200":
+          description: The integrations, by team and name.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/IntegrationPage"}
+        "400": {$ref: "#/components/responses/Problem"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+  /v1/integrations/{team}/{name}:
+    parameters:
+      - {$ref: "#/components/parameters/IntegrationTeam"}
+      - {$ref: "#/components/parameters/IntegrationName"}
+    get:
+      operationId: getIntegration
+      description: Needs `keys:read`; an integration the caller may not see is a 404, as one that does not exist.
+      responses:
+        "200":
+          description: The integration.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Integration"}
+        "400": {$ref: "#/components/responses/Problem"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "404": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+    delete:
+      operationId: deleteIntegration
+      summary: Delete an integration; every key of it is revoked at once and its trust policies removed.
+      description: Needs `keys:write`, and to be an admin or an admin of the team. The keys read `revoke_reason` "integration deleted".
+      responses:
+        "200":
+          description: The deleted integration.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Integration"}
+        "400": {$ref: "#/components/responses/Problem"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "404": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+  /v1/disable:
+    post:
+      operationId: disable
+      summary: "A kill switch: every key of a user, an integration or a team stops working, until `/v1/enable`."
+      description: |
+        The keys are kept, not revoked, so switching back on needs no new key anywhere. A user:
+        admins only (scope `admin`), and never oneself. An integration or a team: an admin, or an
+        admin of the team with `keys:write`. Takes effect on the next request on every replica; the
+        keys then fail with 401 `key_disabled`. Audited (`user.disabled`, `integration.disabled`,
+        `team.disabled`).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/SwitchTarget"}
+      responses:
+        "200":
+          description: The switch as it now is.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/SwitchState"}
+        "400": {$ref: "#/components/responses/Problem"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "404": {$ref: "#/components/responses/Problem"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+  /v1/enable:
+    post:
+      operationId: enable
+      summary: Undo `/v1/disable`; the same rights, audited as `user.enabled`, `integration.enabled`, `team.enabled`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/SwitchTarget"}
+      responses:
+        "200":
+          description: The switch as it now is.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/SwitchState"}
+        "400": {$ref: "#/components/responses/Problem"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "404": {$ref: "#/components/responses/Problem"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+  /v1/oidc/policies:
+    post:
+      operationId: createTrustPolicy
+      summary: Trust an OIDC issuer's tokens, on conditions, for keys of one integration. Admins only.
+      description: |
+        A token is exchanged (`/v1/auth/oidc`) under this policy when its `iss` is `issuer`, its
+        `aud` holds `audience`, and every claim of `claims` holds: equal, or matching a glob in which
+        `*` matches any run of characters (`refs/tags/v*`). The keys it gives hold `scopes`, which
+        must be within the integration's allowlist.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/CreateTrustPolicy"}
+      responses:
+        "201":
+          description: The new policy.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/TrustPolicy"}
+        "400": {$ref: "#/components/responses/Problem"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "404": {$ref: "#/components/responses/Problem"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+    get:
+      operationId: listTrustPolicies
+      summary: Every trust policy, by name. Admins only.
+      responses:
+        "200":
+          description: The policies.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/TrustPolicyPage"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "429": {$ref: "#/components/responses/RateLimited"}
+  /v1/oidc/policies/{name}:
+    parameters:
+      - name: name
+        in: path
+        required: true
+        schema: {type: string, minLength: 1, maxLength: 64}
+    delete:
+      operationId: deleteTrustPolicy
+      summary: Stop trusting tokens under this policy. Admins only.
+      responses:
+        "200":
+          description: The deleted policy.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/TrustPolicy"}
+        "401": {$ref: "#/components/responses/Problem"}
+        "403": {$ref: "#/components/responses/Problem"}
+        "404": {$ref: "#/components/responses/Problem"}
         "429": {$ref: "#/components/responses/RateLimited"}
   /v1/audit:
     get:
@@ -398,6 +653,31 @@ components:
       required: true
       description: The public key id, the 12 characters after `dinf_`.
       schema: {type: string, pattern: "^[0-9A-Za-z]{12}$"}
+    IntegrationTeam:
+      name: team
+      in: path
+      required: true
+      description: The team that owns the integration.
+      schema: {type: string, minLength: 1, maxLength: 64}
+    IntegrationName:
+      name: name
+      in: path
+      required: true
+      description: The integration's name within its team.
+      schema: {type: string, pattern: "^[a-z0-9][a-z0-9._-]{0,63}$"}
+  headers:
+    RateLimit-Limit:
+      description: The requests the tightest bucket that applies (the key's, or its integration's) holds when full.
+      schema: {type: integer}
+    RateLimit-Remaining:
+      description: The requests left in that bucket now.
+      schema: {type: integer}
+    RateLimit-Reset:
+      description: Seconds until that bucket is full again.
+      schema: {type: integer}
+    RateLimit-Policy:
+      description: "That bucket as `LIMIT;w=WINDOW_SECONDS`, e.g. `50;w=1`."
+      schema: {type: string}
   responses:
     Problem:
       description: A reason-coded failure.
@@ -409,9 +689,16 @@ components:
         application/problem+json:
           schema: {$ref: "#/components/schemas/Problem"}
     RateLimited:
-      description: Too many requests for this credential.
+      description: |
+        Too many requests for this credential (`rate_limited`), or its quota is spent
+        (`quota_exceeded`: `Retry-After` is the time until the quota's day or month ends; none for
+        a `total` quota, which never renews).
       headers:
         Retry-After: {schema: {type: integer}}
+        RateLimit-Limit: {$ref: "#/components/headers/RateLimit-Limit"}
+        RateLimit-Remaining: {$ref: "#/components/headers/RateLimit-Remaining"}
+        RateLimit-Reset: {$ref: "#/components/headers/RateLimit-Reset"}
+        RateLimit-Policy: {$ref: "#/components/headers/RateLimit-Policy"}
       content:
         application/problem+json:
           schema: {$ref: "#/components/schemas/Problem"}
@@ -475,7 +762,8 @@ components:
         reason:
           type: string
           description: Only with include_reason, on an inactive answer.
-          enum: [malformed_key, unknown_key, key_revoked, key_expired, invalid_token, insufficient_scope, team_mismatch, rate_limited]
+          enum: [malformed_key, unknown_key, key_revoked, key_expired, key_disabled, invalid_token, insufficient_scope, team_mismatch,
+                 rate_limited, quota_exceeded]
         retry_after: {type: integer}
     Check:
       type: object
@@ -499,10 +787,12 @@ components:
         code:
           type: string
           description: Stable reason code.
-          enum: [missing_credentials, malformed_key, unknown_key, key_revoked, key_expired, invalid_token,
-                 invalid_credentials, insufficient_scope, team_mismatch, admin_required, expiry_exceeds_credential,
-                 rate_limited, invalid_request, not_found, method_not_allowed, key_not_active,
-                 idempotency_conflict, body_too_large, internal, database_unavailable]
+          enum: [missing_credentials, malformed_key, unknown_key, key_revoked, key_expired, key_disabled, invalid_token,
+                 invalid_credentials, oidc_invalid_token, oidc_untrusted_issuer, oidc_audience_mismatch,
+                 oidc_token_expired, oidc_replay, insufficient_scope, team_mismatch, admin_required,
+                 expiry_exceeds_credential, oidc_claims_mismatch, rate_limited, quota_exceeded, invalid_request,
+                 not_found, method_not_allowed, key_not_active, idempotency_conflict, body_too_large, internal,
+                 database_unavailable, oidc_issuer_unreachable]
         scope: {type: string}
         request_id: {type: string}
     CreateKey:
@@ -522,19 +812,39 @@ components:
         team: {type: [string, "null"]}
         expires_in: {type: [integer, "null"], minimum: 1, maximum: 315360000,
                      description: "Seconds, at most ten years; null for a key that does not expire."}
+        integration:
+          type: [string, "null"]
+          pattern: "^[A-Za-z0-9._-]{1,64}/[a-z0-9][a-z0-9._-]{0,63}$"
+          description: |
+            `TEAM/NAME`: the key belongs to that integration instead of the caller, acts for its team
+            (a `team`, if given, must be the same), and its scopes must be within the integration's
+            allowlist. Needs to be an admin or an admin of the team.
+        rate_limit: {$ref: "#/components/schemas/RateLimit"}
+        quota: {$ref: "#/components/schemas/QuotaRequest"}
     Key:
       type: object
       required: [id, name, owner, scopes, created_at, state]
       properties:
         id: {type: string}
         name: {type: string}
-        owner: {type: string}
+        owner: {type: string, description: "A user's name, or `TEAM/NAME` for a key of an integration."}
+        owner_kind: {$ref: "#/components/schemas/OwnerKind"}
+        created_by:
+          type: [string, "null"]
+          description: "Who minted the key: a user's name, or `oidc:<policy>` for a key from a token exchange. Null when not recorded."
         team: {type: string}
         scopes: {type: array, items: {$ref: "#/components/schemas/Scope"}}
         created_at: {type: string, format: date-time}
         expires_at: {type: string, format: date-time}
         last_used_at: {type: string, format: date-time}
-        state: {type: string, enum: [active, rotating, revoked, expired]}
+        state:
+          type: string
+          enum: [active, rotating, revoked, expired, disabled]
+          description: |
+            The first that holds of revoked, expired, disabled (its owner or its team is switched off
+            by `/v1/disable`; it works again after `/v1/enable`), rotating, active.
+        rate_limit: {$ref: "#/components/schemas/RateLimit"}
+        quota: {$ref: "#/components/schemas/Quota"}
         revoked_at: {type: string, format: date-time}
         revoked_by: {type: string}
         revoke_reason: {type: string}
@@ -578,6 +888,10 @@ components:
         code: {type: string}
         client: {type: string}
         request_id: {type: string}
+        credential: {type: string, description: "The key id that acted, `jwt`, `password`, `operator`, or `oidc:<policy>` for an exchange."}
+        target: {type: string, description: "What the event made or touched beside the key (an integration, a user, a team, a rotation's new key)."}
+        count: {type: integer, description: "Repeated refusals are one row with a count."}
+        reason: {type: string, description: "Why, in the actor's words (a kill switch's reason)."}
     Project:
       type: object
       required: [id, team, name, created_by, created_at]
@@ -587,5 +901,163 @@ components:
         name: {type: string}
         created_by: {type: string}
         created_at: {type: string, format: date-time}
+    OwnerKind:
+      type: string
+      enum: [person, integration]
+      description: Whether a key belongs to a person or to an integration (then its owner is `TEAM/NAME`).
+    RateLimit:
+      type: [object, "null"]
+      additionalProperties: false
+      required: [limit, window_seconds]
+      description: |
+        A token bucket of `limit` requests, refilled at `limit / window_seconds` a second. It may not
+        allow more than the server's rate for every credential (`serve --rate-limit`). Null or
+        absent: the server's rate.
+      properties:
+        limit: {type: integer, minimum: 1}
+        window_seconds: {type: integer, minimum: 1, maximum: 86400}
+    QuotaPeriod:
+      type: string
+      enum: [day, month, total]
+      description: "`day` and `month` are UTC calendar days and months, after which the count starts again; `total` never renews."
+    Quota:
+      type: [object, "null"]
+      required: [limit, period, used]
+      description: Requests the key may make in a period, however fast. Null or absent when it has no quota.
+      properties:
+        limit: {type: integer, format: int64, minimum: 1}
+        period: {$ref: "#/components/schemas/QuotaPeriod"}
+        used: {type: integer, format: int64, minimum: 0, description: "Requests made in the current period."}
+        resets_at: {type: [string, "null"], format: date-time, description: "When the count starts again; null for `total`."}
+    QuotaRequest:
+      type: [object, "null"]
+      additionalProperties: false
+      required: [limit, period]
+      description: A quota to set; null or absent for none.
+      properties:
+        limit: {type: integer, format: int64, minimum: 1}
+        period: {$ref: "#/components/schemas/QuotaPeriod"}
+    UpdateKey:
+      type: object
+      additionalProperties: false
+      minProperties: 1
+      description: At least one field; absent fields stay as they are.
+      properties:
+        name:
+          type: string
+          minLength: 1
+          maxLength: 100
+          pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u061c\\u1680\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u206f\\u3000\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*$"
+        scopes: {type: array, minItems: 1, items: {$ref: "#/components/schemas/Scope"}, description: "The key's new scopes: a subset of its current ones."}
+        expires_in: {type: integer, minimum: 1, maximum: 315360000, description: "Seconds from now; no later than the key's current expiry."}
+        rate_limit: {$ref: "#/components/schemas/RateLimit"}
+        quota: {$ref: "#/components/schemas/QuotaRequest"}
+        reset_quota: {type: boolean, description: "Start the quota's count again (admins only)."}
+    CreateIntegration:
+      type: object
+      additionalProperties: false
+      required: [team, name, scopes]
+      properties:
+        team: {type: string, minLength: 1, maxLength: 64}
+        name:
+          type: string
+          pattern: "^[a-z0-9][a-z0-9._-]{0,63}$"
+          description: 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit; its id is `TEAM/NAME`.
+        scopes:
+          type: array
+          minItems: 1
+          items: {$ref: "#/components/schemas/Scope"}
+          description: The allowlist of its keys; not `admin`.
+        rate_limit: {$ref: "#/components/schemas/RateLimit"}
+    Integration:
+      type: object
+      required: [id, team, name, scopes, created_at]
+      properties:
+        id: {type: string, description: "`TEAM/NAME`, the owner of its keys."}
+        team: {type: string}
+        name: {type: string}
+        scopes: {type: array, items: {$ref: "#/components/schemas/Scope"}}
+        rate_limit: {$ref: "#/components/schemas/RateLimit"}
+        created_by: {type: [string, "null"]}
+        created_at: {type: string, format: date-time}
+        disabled_at: {type: [string, "null"], format: date-time, description: "Set while `/v1/disable` has it switched off."}
+      description: The integration's `rate_limit` is one bucket shared by all its keys, besides each key's own.
+    IntegrationPage:
+      type: object
+      required: [items]
+      properties:
+        items: {type: array, items: {$ref: "#/components/schemas/Integration"}}
+    SwitchTarget:
+      type: object
+      additionalProperties: false
+      minProperties: 1
+      description: Exactly one of `user`, `integration` and `team`, and an optional reason for the audit log.
+      properties:
+        user: {type: string, minLength: 1, maxLength: 64}
+        integration: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}/[a-z0-9][a-z0-9._-]{0,63}$", description: "`TEAM/NAME`."}
+        team: {type: string, minLength: 1, maxLength: 64}
+        reason: {type: [string, "null"], maxLength: 500, pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*$"}
+    SwitchState:
+      type: object
+      required: [disabled]
+      description: The one of `user`, `integration` and `team` that was asked for, and whether it is now switched off.
+      properties:
+        user: {type: string}
+        integration: {type: string}
+        team: {type: string}
+        disabled: {type: boolean}
+        disabled_at: {type: [string, "null"], format: date-time}
+    CreateTrustPolicy:
+      type: object
+      additionalProperties: false
+      required: [name, issuer, audience, integration, scopes]
+      properties:
+        name: {type: string, pattern: "^[a-z0-9][a-z0-9._-]{0,63}$"}
+        issuer:
+          type: string
+          maxLength: 500
+          pattern: "^https?://"
+          description: "The token's `iss`, e.g. https://token.actions.githubusercontent.com: https, or http to a loopback address."
+        audience: {type: string, minLength: 1, maxLength: 500, description: "A value the token's `aud` must hold."}
+        claims:
+          type: object
+          description: "Claim conditions, all of which must hold: an exact value, or a glob where `*` matches any run of characters."
+          additionalProperties: {type: string, maxLength: 500}
+        integration: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}/[a-z0-9][a-z0-9._-]{0,63}$", description: "`TEAM/NAME`: whose keys the exchange gives."}
+        scopes: {type: array, minItems: 1, items: {$ref: "#/components/schemas/Scope"}, description: "The scopes of every key it gives: within the integration's allowlist."}
+        lifetime_seconds: {type: integer, minimum: 60, maximum: 3600, default: 900, description: "How long a key it gives works."}
+    TrustPolicy:
+      type: object
+      required: [name, issuer, audience, claims, integration, scopes, lifetime_seconds, created_at]
+      properties:
+        name: {type: string}
+        issuer: {type: string}
+        audience: {type: string}
+        claims: {type: object, additionalProperties: {type: string}}
+        integration: {type: string}
+        scopes: {type: array, items: {$ref: "#/components/schemas/Scope"}}
+        lifetime_seconds: {type: integer}
+        created_by: {type: [string, "null"]}
+        created_at: {type: string, format: date-time}
+    TrustPolicyPage:
+      type: object
+      required: [items]
+      properties:
+        items: {type: array, items: {$ref: "#/components/schemas/TrustPolicy"}}
+    OidcExchange:
+      type: object
+      additionalProperties: false
+      required: [token]
+      properties:
+        token: {type: string, minLength: 1, maxLength: 16384, description: "The OIDC ID token (a JWT) of the CI job."}
+        policy: {type: [string, "null"], maxLength: 64, description: "The trust policy to use; without one, any policy of the token's issuer whose conditions hold."}
+    ExchangedKey:
+      type: object
+      required: [key, api_key, policy, integration]
+      properties:
+        key: {$ref: "#/components/schemas/Key"}
+        api_key: {type: string, description: "The raw key. Shown once."}
+        policy: {type: string, description: The trust policy the token was accepted under.}
+        integration: {type: string, description: "`TEAM/NAME`, the key's owner."}
 """#
 }

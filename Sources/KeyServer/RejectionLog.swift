@@ -27,7 +27,7 @@ final class RejectionLog: Sendable {
     let capacity: Int
     /// The events this log counts; their rows are pruned after `retention`.
     static let events = ["request.rejected", "request.throttled", "login.failed", "login.throttled", "key.replayed",
-                         "key.checked", "key.introspected"]
+                         "key.checked", "key.introspected", "oidc.refused", "oidc.throttled"]
     static let retention: TimeInterval = 7 * 24 * 3600
     private let pending = NIOLockedValueBox<[Key: Entry]>([:])
 

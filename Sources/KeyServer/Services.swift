@@ -65,7 +65,7 @@ public final class Services: Sendable {
         guardrails = Guardrails(limiter: PolicyLimiter(), defaultRate: defaultRate, maximum: defaultRate, repository: repository)
         keys = KeyService(repository: repository, secrets: secrets, clock: clock, usage: usage, rejections: rejections, guardrails: guardrails)
         identities = IdentityService(repository: repository, guardrails: guardrails, clock: clock)
-        trust = TrustService(repository: repository, clock: clock, verifier: OIDCVerifier(clock: clock, client: .shared))
+        trust = TrustService(repository: repository, clock: clock, verifier: OIDCVerifier(clock: clock, client: OIDCVerifier.client))
     }
 
     /// One round trip to the database, remembered in `health`.

@@ -191,7 +191,7 @@ import Testing
             Self.payload(now: now, remove: ["jti"]), Self.payload(now: now, remove: ["sub"]), Self.payload(now: now, remove: ["exp"]),
             Self.payload(now: now, remove: ["iat"]), Self.payload(now: now, set: ["exp": "tomorrow"]), Self.payload(now: now, set: ["iat": true]),
             Self.payload(now: now, set: ["nbf": "now"]), Self.payload(now: now, set: ["aud": 7]), Self.payload(now: now, set: ["aud": ["a", 7] as [Any]]),
-            Self.payload(now: now, set: ["jti": ""]), Self.payload(now: now, set: ["sub": ["x"]]),
+            Self.payload(now: now, set: ["jti": ""]), Self.payload(now: now, set: ["sub": ["x"]]), Self.payload(now: now, set: ["exp": 1e300]),
         ]
         for payload in incomplete {
             let jwt = try UnverifiedJWT(Self.token(payload))

@@ -43,7 +43,7 @@ struct OIDCFetcher: Sendable {
     func get(_ url: URL, what: String) async throws -> Data {
         let client = client
         do {
-            return try await Self.within(Self.timeout) {
+            return try await Self.within(Self.timeout) { () async throws -> Data in
                 var request = HTTPClientRequest(url: url.absoluteString)
                 request.headers.add(name: "Accept", value: "application/json")
                 let response = try await client.execute(request, timeout: .milliseconds(Int64(Self.timeout * 1000)))

@@ -41,26 +41,30 @@ enum OIDCJSON: Decodable, Sendable, Equatable {
         return nil
     }
 
-    /// A NumericDate (RFC 7519 §2): seconds since 1970, whole or not; nil for anything else.
+    /// A NumericDate (RFC 7519 §2): seconds since 1970, whole or not; nil for anything else, and
+    /// for times beyond the year 5000 either way (which no date arithmetic downstream should meet).
     var seconds: Double? {
+        let value: Double
         switch self {
-        case .integer(let value): Double(value)
-        case .number(let value) where value.isFinite: value
-        default: nil
+        case .integer(let integer): value = Double(integer)
+        case .number(let number): value = number
+        default: return nil
         }
+        return value.isFinite && abs(value) < 1e11 ? value : nil
     }
 
     /// A scalar as policy matching sees it: the text of a string, number or bool; nil for arrays,
     /// objects and null.
     var text: String? {
         switch self {
-        case .string(let text): text
-        case .integer(let value): String(value)
+        case .string(let text): return text
+        case .integer(let value): return String(value)
         case .number(let value):
             // 5.0 reads as 5, as a JSON writer that wrote 5 meant; other values as Swift prints them.
-            if value.isFinite, value == value.rounded(), abs(value) < 1e15 { String(Int64(value)) } else { String(value) }
-        case .bool(let value): value ? "true" : "false"
-        case .array, .object, .null: nil
+            if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+            return String(value)
+        case .bool(let value): return value ? "true" : "false"
+        case .array, .object, .null: return nil
         }
     }
 }

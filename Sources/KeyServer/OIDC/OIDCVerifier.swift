@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import DevInfraCore
 import Foundation
 import JWTKit
+import NIOCore
 
 /// Checks a CI job's OIDC identity token (a JWT) for `POST /v1/auth/oidc`: its form, its issuer
 /// (one a trust policy names, before anything is fetched), its signature against the keys the

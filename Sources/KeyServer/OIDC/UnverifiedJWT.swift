@@ -49,10 +49,10 @@ struct UnverifiedJWT: Sendable {
         guard let subject = claims["sub"]?.string, !subject.isEmpty else { throw Self.invalid("the token has no subject (sub)") }
         guard let jti = claims["jti"]?.string, !jti.isEmpty else { throw Self.invalid("the token has no token id (jti)") }
         guard let exp = claims["exp"] else { throw Self.invalid("the token has no expiry (exp)") }
-        guard let expiresAt = exp.seconds else { throw Self.invalid("the token's expiry (exp) is not a number") }
+        guard let expiresAt = exp.seconds else { throw Self.invalid("the token's expiry (exp) is not a time (seconds since 1970)") }
         guard let iat = claims["iat"] else { throw Self.invalid("the token has no issue time (iat)") }
-        guard let issuedAt = iat.seconds else { throw Self.invalid("the token's issue time (iat) is not a number") }
-        if let nbf = claims["nbf"], nbf.seconds == nil { throw Self.invalid("the token's not-before time (nbf) is not a number") }
+        guard let issuedAt = iat.seconds else { throw Self.invalid("the token's issue time (iat) is not a time (seconds since 1970)") }
+        if let nbf = claims["nbf"], nbf.seconds == nil { throw Self.invalid("the token's not-before time (nbf) is not a time (seconds since 1970)") }
         let audiences: [String]
         switch claims["aud"] {
         case nil: audiences = []

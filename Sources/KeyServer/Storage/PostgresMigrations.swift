@@ -85,6 +85,7 @@ extension PostgresRepository {
             "ALTER TABLE api_keys ADD COLUMN quota_period TEXT",
             "ALTER TABLE api_keys ADD COLUMN quota_used BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE api_keys ADD COLUMN quota_window BIGINT",
+            "ALTER TABLE audit ADD COLUMN reason TEXT",
             #"""
             CREATE TABLE oidc_policies (
                 name TEXT COLLATE "C" PRIMARY KEY, issuer TEXT NOT NULL, audience TEXT NOT NULL, claims TEXT NOT NULL,

@@ -450,9 +450,9 @@ public final class PostgresRepository: KeyRepository, Service {
 
     static func append(_ e: AuditEvent, _ db: some PostgresStatements) async throws {
         try await db.execute("""
-            INSERT INTO audit (at, event, actor, credential, key_id, target, team, code, client, request_id, count)
+            INSERT INTO audit (at, event, actor, credential, key_id, target, team, code, client, request_id, count, reason)
             VALUES (\(e.at.epochSeconds), \(e.event), \(e.actor), \(e.credential), \(e.keyID), \(e.target), \(e.team), \(e.code),
-                    \(e.client), \(e.requestID), \(e.count))
+                    \(e.client), \(e.requestID), \(e.count), \(e.reason))
             """)
     }
 
@@ -469,7 +469,7 @@ public final class PostgresRepository: KeyRepository, Service {
         }
         binds.append(limit)
         let query = PostgresQuery(unsafeSQL: """
-            SELECT id, at, event, actor, credential, key_id, target, team, code, client, request_id, count FROM audit
+            SELECT id, at, event, actor, credential, key_id, target, team, code, client, request_id, count, reason FROM audit
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT $\(binds.count)
             """, binds: binds)
         return try await run { call in
@@ -487,8 +487,9 @@ public final class PostgresRepository: KeyRepository, Service {
                 let client = try cells["client"].decode(String?.self)
                 let requestID = try cells["request_id"].decode(String?.self)
                 let count = try cells["count"].decode(Int.self)
+                let reason = try cells["reason"].decode(String?.self)
                 return AuditEvent(id: id, at: Self.date(at), event: event, actor: actor, credential: credential, keyID: keyID,
-                                  target: target, team: team, code: code, client: client, requestID: requestID, count: count)
+                                  target: target, team: team, code: code, client: client, requestID: requestID, count: count, reason: reason)
             }
         }
     }

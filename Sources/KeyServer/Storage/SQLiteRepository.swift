@@ -99,6 +99,7 @@ public final class SQLiteRepository: KeyRepository {
             name TEXT PRIMARY KEY, issuer TEXT NOT NULL, audience TEXT NOT NULL, claims TEXT NOT NULL,
             integration_id INTEGER NOT NULL REFERENCES users(id), scopes TEXT NOT NULL, lifetime INTEGER NOT NULL,
             created_by TEXT NOT NULL, created_at INTEGER NOT NULL);
+        ALTER TABLE audit ADD COLUMN reason TEXT;
         CREATE TABLE oidc_token_ids (
             issuer TEXT NOT NULL, jti TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (issuer, jti));
         """
@@ -350,10 +351,10 @@ public final class SQLiteRepository: KeyRepository {
 
     static func append(_ e: AuditEvent, _ db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO audit (at, event, actor, credential, key_id, target, team, code, client, request_id, count)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO audit (at, event, actor, credential, key_id, target, team, code, client, request_id, count, reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [e.at.epochSeconds, e.event, e.actor, e.credential, e.keyID, e.target, e.team, e.code, e.client,
-                             e.requestID, e.count])
+                             e.requestID, e.count, e.reason])
     }
 
     public func audit(keyID: String?, actor: String?, credential: String?, event: String?, after cursor: Int64?, limit: Int) async throws -> [AuditEvent] {
@@ -368,7 +369,7 @@ public final class SQLiteRepository: KeyRepository {
                                     arguments: StatementArguments(arguments)).map {
                 AuditEvent(id: $0["id"], at: Self.date($0["at"]), event: $0["event"], actor: $0["actor"], credential: $0["credential"],
                            keyID: $0["key_id"], target: $0["target"], team: $0["team"], code: $0["code"], client: $0["client"],
-                           requestID: $0["request_id"], count: $0["count"])
+                           requestID: $0["request_id"], count: $0["count"], reason: $0["reason"])
             }
         }
     }
