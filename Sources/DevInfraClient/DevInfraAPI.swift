@@ -184,7 +184,15 @@ public struct DevInfraAPI: Sendable {
         .init(limit: rate.limit, windowSeconds: rate.windowSeconds)
     }
 
+    static func rateLimit(_ rate: RateSpec) -> Components.Schemas.RateLimitRequest {
+        .init(limit: rate.limit, windowSeconds: rate.windowSeconds)
+    }
+
     static func quota(_ quota: QuotaSpec) -> Components.Schemas.QuotaRequest {
+        .init(limit: quota.limit, period: period(quota.period))
+    }
+
+    static func quota(_ quota: QuotaSpec) -> Components.Schemas.NewQuota {
         .init(limit: quota.limit, period: period(quota.period))
     }
 
@@ -250,7 +258,13 @@ public struct DevInfraAPI: Sendable {
 
     public func createIntegration(id: String, scopes: [String], rateLimit: RateSpec?) async throws -> IntegrationInfo {
         let (team, name) = try Self.integrationPath(id)
-        let scopes = try Self.scopes(scopes)
+        let scopes = try scopes.map { name in
+            guard let scope = Components.Schemas.IntegrationScope(rawValue: name) else {
+                throw GenericError(.invalidArgument, "an integration cannot be allowed \"\(Printable.escaped(String(name.prefix(100))))\"; allowed: "
+                    + Components.Schemas.IntegrationScope.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return scope
+        }
         let body = Components.Schemas.CreateIntegration(team: team, name: name, scopes: scopes, rateLimit: rateLimit.map(Self.rateLimit))
         return try await call { try await client.createIntegration(body: .json(body)).created.body.json }
     }

@@ -42,6 +42,8 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case invalidRequest = "invalid_request"
     case methodNotAllowed = "method_not_allowed"
     case keyNotActive = "key_not_active"
+    /// A name that must be unique is taken (an integration, a trust policy).
+    case alreadyExists = "already_exists"
     case idempotencyConflict = "idempotency_conflict"
     case bodyTooLarge = "body_too_large"
     case internalError = "internal"
@@ -71,7 +73,7 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
             .localStorage
         case .notFound: .notFound
         case .serverUnreachable, .serverError, .internalError, .tlsUntrusted, .databaseUnavailable, .oidcIssuerUnreachable: .unavailable
-        case .invalidRequest, .methodNotAllowed, .keyNotActive, .idempotencyConflict, .bodyTooLarge: .failure
+        case .invalidRequest, .methodNotAllowed, .keyNotActive, .idempotencyConflict, .bodyTooLarge, .alreadyExists: .failure
         case .invalidArgument: .usage
         case .notATerminal, .commandFailed, .notImplemented: .failure
         }
@@ -88,7 +90,7 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
         case .notFound: 404
         case .invalidRequest: 400
         case .methodNotAllowed: 405
-        case .keyNotActive: 409
+        case .keyNotActive, .alreadyExists: 409
         case .idempotencyConflict: 422
         case .bodyTooLarge: 413
         case .internalError: 500

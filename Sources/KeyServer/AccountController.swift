@@ -140,6 +140,7 @@ struct AuditAndProjectsController {
         if let keyTeam = p.team, keyTeam != team { throw APIError(.teamMismatch, "this key belongs to team \(keyTeam), not \(shown)") }
         guard p.isAdmin || p.user.teams.contains(team) else { throw APIError(.teamMismatch, "\(p.user.name) is not a member of team \(shown)") }
         guard try await services.repository.teamExists(team) else { throw APIError.notFound("no team \(shown)") }
+        try await services.teamSwitches.check(team, now: services.clock())
         return team
     }
 }

@@ -114,7 +114,7 @@ struct Authenticator: Sendable {
         let stops = [record.expiresAt, record.graceEndsAt].compactMap { $0 }.min()
         return Principal(kind: .key, user: user, keyID: record.keyID, scopes: scopes, team: record.team, expiresAt: stops,
                          issuedAt: record.createdAt, rotating: record.rotatedTo != nil, rateLimit: record.rateLimit,
-                         quotaPeriod: record.quota?.period)
+                         quotaPeriod: record.quota?.period, quotaLimit: record.quota?.limit, quotaKey: record.quotaKey)
     }
 
     func token(_ raw: String) async throws -> Principal {

@@ -96,11 +96,11 @@ struct Guardrails: Sendable {
     func admit(_ principal: Principal, now: Date) async throws -> RateLimitStatus {
         var tightest: RateLimitStatus?
         if principal.user.kind == .integration, let shared = principal.user.rateLimit {
-            let (status, wait) = limiter.take("integration:\(principal.user.id)", BucketRate(shared), now: now)
+            let (status, wait) = limiter.take("integration:\(principal.user.id)", bucket(shared), now: now)
             if let wait { throw AuthMiddleware.tooMany("too many requests for integration \(principal.user.name)", wait) }
             tightest = status
         }
-        let rate = principal.rateLimit.map(BucketRate.init) ?? defaultRate
+        let rate = principal.rateLimit.map(bucket) ?? defaultRate
         let (status, wait) = limiter.take(principal.bucket, rate, now: now)
         if let wait { throw AuthMiddleware.tooMany("too many requests for this credential", wait) }
         if let shared = tightest, shared.remaining < status.remaining { tightest = shared } else { tightest = status }
@@ -108,6 +108,12 @@ struct Guardrails: Sendable {
             try await consumeQuota(keyID, principal, now: now)
         }
         return tightest ?? status
+    }
+
+    /// Takes one request from the key's quota, if it has one; 429 `quota_exceeded` when spent.
+    func consumeQuota(_ principal: Principal, now: Date) async throws {
+        guard principal.hasQuota, let keyID = principal.keyID else { return }
+        try await consumeQuota(keyID, principal, now: now)
     }
 
     private func consumeQuota(_ keyID: String, _ principal: Principal, now: Date) async throws {
@@ -121,15 +127,22 @@ struct Guardrails: Sendable {
         throw error
     }
 
+    /// A policy's bucket. A long window must not become a huge burst (a million a day is not a
+    /// million at once): a bucket holds at most a minute of the server's rate.
+    func bucket(_ policy: RateLimitPolicy) -> BucketRate {
+        BucketRate(perSecond: policy.perSecond, burst: min(Double(policy.limit), max(maximum.burst, maximum.perSecond * 60)))
+    }
+
     /// A rate a key or integration asks for, checked against the server's maximum.
     func check(_ policy: RateLimitPolicy?, field: String) throws {
         guard let policy else { return }
         guard policy.limit >= 1, policy.limit <= 1_000_000, policy.windowSeconds >= 1, policy.windowSeconds <= 86_400 else {
             throw APIError.invalidRequest("\(field) needs a limit from 1 to 1000000 and a window_seconds from 1 to 86400")
         }
-        guard policy.perSecond <= maximum.perSecond + 1e-9, Double(policy.limit) <= max(maximum.burst, maximum.perSecond * Double(policy.windowSeconds)) else {
+        guard policy.perSecond <= maximum.perSecond + 1e-9 else {
             throw APIError.invalidRequest("\(field) \(policy.limit) per \(policy.windowSeconds) s is above the server's maximum of \(maximum.perSecond) a second")
         }
+
     }
 }
 

@@ -75,6 +75,12 @@ struct IdentityService: Sendable {
 
     // MARK: Kill switches
 
+    /// An admin's switch is an admin's to undo: a team admin (perhaps the one whose team was
+    /// switched off over a compromise) cannot turn it back on.
+    static func adminsSwitch(_ what: String) -> APIError {
+        APIError(.adminRequired, "an admin switched \(what) off; only an admin can change that switch", scope: "admin")
+    }
+
     enum Target: Sendable {
         case user(String), integration(String), team(String)
     }
@@ -100,19 +106,26 @@ struct IdentityService: Sendable {
             guard principal.isAdmin else {
                 throw APIError(.adminRequired, "switching a user off or on needs an admin credential", scope: "admin")
             }
+            if let bound = principal.team {
+                throw APIError(.teamMismatch, "this key belongs to team \(bound); switching a user needs a team-less admin credential")
+            }
             guard name.unicodeScalars.count <= 2 * Limits.maxNameLength + 1, let user = try await repository.user(named: name),
                   user.kind == .person else {
                 throw APIError.notFound("no user \(Limits.clip(name) ?? "")")
             }
             if user.id == principal.user.id && disabled { throw APIError.invalidRequest("an admin cannot switch themselves off") }
-            _ = try await repository.setDisabled(userID: user.id, at: at, audit: audit("user", user.name, team: nil))
+            _ = try await repository.setDisabled(userID: user.id, at: at, byAdmin: true, audit: audit("user", user.name, team: nil))
             return Switched(kind: "user", name: user.name, disabledAt: at)
         case .integration(let id):
             try KeyRules.require(.keysWrite, principal)
             let integration = try await integration(id, by: principal)
             let team = integration.teams.first ?? ""
             try KeyRules.requireManage(team, principal)
-            _ = try await repository.setDisabled(userID: integration.id, at: at, audit: audit("integration", integration.name, team: team))
+            if integration.disabledAt != nil && integration.disabledByAdmin && !principal.isAdmin {
+                throw Self.adminsSwitch("integration \(integration.name)")
+            }
+            _ = try await repository.setDisabled(userID: integration.id, at: at, byAdmin: principal.isAdmin,
+                                                 audit: audit("integration", integration.name, team: team))
             return Switched(kind: "integration", name: integration.name, disabledAt: at)
         case .team(let team):
             try KeyRules.require(.keysWrite, principal)
@@ -124,7 +137,8 @@ struct IdentityService: Sendable {
             if disabled && principal.team == team {
                 throw APIError.invalidRequest("a key bound to team \(team) cannot switch its own team off; use a team-less credential")
             }
-            _ = try await repository.setTeamDisabled(team, at: at, audit: audit("team", team, team: team))
+            if try await repository.disabledTeams()[team] == true && !principal.isAdmin { throw Self.adminsSwitch("team \(team)") }
+            _ = try await repository.setTeamDisabled(team, at: at, byAdmin: principal.isAdmin, audit: audit("team", team, team: team))
             return Switched(kind: "team", name: team, disabledAt: at)
         }
     }

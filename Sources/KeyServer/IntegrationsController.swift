@@ -39,8 +39,9 @@ struct IntegrationsController {
     func list(_ request: Request, context: ServerContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let team = request.uri.queryParameters["team"].map(String.init)
-        if let team, team.isEmpty || team.unicodeScalars.count > Limits.maxNameLength {
-            throw APIError.invalidRequest("team must be 1 to \(Limits.maxNameLength) characters")
+        // Team names are at most 64 characters (`admin team add`).
+        if let team, team.isEmpty || team.unicodeScalars.count > 64 {
+            throw APIError.invalidRequest("team must be 1 to 64 characters")
         }
         return try .json(Page(items: try await identities.integrations(team: team, by: principal).map(IntegrationView.init)))
     }

@@ -12,6 +12,8 @@ extension KeyService {
         var rateLimit: RateLimitPolicy?
         var quota: QuotaInput?
         var resetQuota = false
+        /// Whether the body named any field (`{"reset_quota": false}` changes nothing, and says so with a 200).
+        var namesAField = true
     }
 
     func update(_ id: String, _ input: UpdateRequest, by principal: Principal, origin: AuditOrigin) async throws -> KeyRecord {
@@ -46,8 +48,8 @@ extension KeyService {
         }
         if let policy = input.rateLimit {
             try guardrails.check(policy, field: "rate_limit")
-            let current = old.rateLimit.map(BucketRate.init) ?? guardrails.defaultRate
-            if !principal.isAdmin && (policy.perSecond > current.perSecond + 1e-9 || Double(policy.limit) > current.burst) {
+            let current = old.rateLimit.map(guardrails.bucket) ?? guardrails.defaultRate
+            if !principal.isAdmin && (policy.perSecond > current.perSecond + 1e-9 || guardrails.bucket(policy).burst > current.burst) {
                 throw APIError(.adminRequired, "raising a key's rate limit is an admin's adjustment", scope: "admin")
             }
             new.rateLimit = policy
@@ -65,10 +67,11 @@ extension KeyService {
         }
         if input.resetQuota {
             guard principal.isAdmin else { throw APIError(.adminRequired, "resetting a key's quota is an admin's adjustment", scope: "admin") }
-            guard old.quota != nil else { throw APIError.invalidRequest("key \(old.keyID) has no quota to reset") }
+            guard old.quota != nil || input.quota != nil else { throw APIError.invalidRequest("key \(old.keyID) has no quota to reset") }
             changed.append("quota_used")
         }
         guard !changed.isEmpty else {
+            if input.namesAField { return old }
             throw APIError.invalidRequest("name at least one of name, scopes, expires_in, rate_limit, quota, reset_quota")
         }
         let audit = stamped(.init(at: now, event: "key.updated", actor: principal.user.name, credential: principal.credential,

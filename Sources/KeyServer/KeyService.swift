@@ -71,7 +71,10 @@ struct KeyService: Sendable {
         let name = try Limits.name(input.name, field: "name")
         let scopes = try KeyRules.parseScopes(input.scopes)
         try guardrails.check(input.rateLimit, field: "rate_limit")
-        let quota = try input.quota?.checked()
+        var quota = try input.quota?.checked()
+        var rateLimit = input.rateLimit
+        var quotaKey: String?
+        try inheritLimits(principal, rateLimit: &rateLimit, quota: &quota, quotaKey: &quotaKey)
         var owner = principal.user
         var team = input.team
         if let id = input.integration {
@@ -93,7 +96,7 @@ struct KeyService: Sendable {
         let record = KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: name,
                                ownerID: owner.id, ownerName: owner.name, team: team, scopes: scopes,
                                createdAt: now.wholeSeconds, expiresAt: expiresAt?.wholeSeconds, createdBy: principal.user.name,
-                               rateLimit: input.rateLimit, quota: quota, ownerKind: owner.kind)
+                               rateLimit: rateLimit, quota: quota, quotaKey: quotaKey, ownerKind: owner.kind)
         // For an integration's key the audit names both: the person (actor) and the integration (target).
         let audit = stamped(.init(at: now, event: "key.created", actor: principal.user.name, credential: principal.credential,
                                   keyID: key.keyID, target: owner.id == principal.user.id ? nil : owner.name, team: team), origin)
@@ -183,7 +186,9 @@ struct KeyService: Sendable {
         }
         let now = clock()
         guard old.state(at: now) == .active else { throw Self.notActive(old, now) }
-        let expiresAt = old.expiresAt.map { now.addingTimeInterval($0.timeIntervalSince(old.createdAt)).wholeSeconds }
+        // A key from an OIDC exchange lives as long as its CI job's grant: rotating keeps its expiry.
+        let renews = !(old.createdBy?.hasPrefix("oidc:") ?? false)
+        let expiresAt = renews ? old.expiresAt.map { now.addingTimeInterval($0.timeIntervalSince(old.createdAt)).wholeSeconds } : old.expiresAt
         // A key rotating itself is renewed for the lifetime it had (`dev-infra rotate` of a CI key
         // with an expiry); rotating another key may not outlive the caller.
         if principal.keyID != old.keyID { try KeyRules.checkLifetime(expiresAt, principal) }
@@ -197,6 +202,8 @@ struct KeyService: Sendable {
         record.rotatedFrom = old.keyID
         record.rotatedTo = nil
         record.graceEndsAt = nil
+        // The successor takes from the same quota count: rotating does not buy a fresh quota.
+        if old.quota != nil { record.quotaKey = old.quotaKey ?? old.keyID }
         let audit = stamped(.init(at: now, event: "key.rotated", actor: principal.user.name, credential: principal.credential,
                                   keyID: old.keyID, target: key.keyID, team: old.team), origin)
         let outcome = try await repository.rotate(oldID: old.keyID, to: record, graceEndsAt: now.addingTimeInterval(grace), now: now,
@@ -241,6 +248,28 @@ struct KeyService: Sendable {
     }
 
     // MARK: Checks
+
+    /// A key with its own limits cannot mint its way out of them (admins excepted): the new key
+    /// gets the caller's rate limit unless it asks for a lower one, and the caller's quota (or a
+    /// lower limit of the same period), taking from the caller's count.
+    private func inheritLimits(_ principal: Principal, rateLimit: inout RateLimitPolicy?, quota: inout Quota?, quotaKey: inout String?) throws {
+        guard !principal.isAdmin, principal.kind == .key else { return }
+        if let own = principal.rateLimit {
+            if let asked = rateLimit, asked.perSecond > own.perSecond + 1e-9 || asked.limit > own.limit {
+                throw APIError(.adminRequired, "this key is limited to \(own.limit) per \(own.windowSeconds) s; a key it creates cannot have more",
+                               scope: "admin")
+            }
+            rateLimit = rateLimit ?? own
+        }
+        if let period = principal.quotaPeriod, let limit = principal.quotaLimit, let keyID = principal.keyID {
+            if let asked = quota, asked.period != period || asked.limit > limit {
+                throw APIError(.adminRequired, "this key has a quota of \(limit) a \(period.rawValue); a key it creates shares it and cannot have more",
+                               scope: "admin")
+            }
+            quota = quota ?? Quota(limit: limit, period: period)
+            quotaKey = principal.quotaKey ?? keyID
+        }
+    }
 
     /// The integration `id` names, if `principal` manages its team and `scopes` are in its allowlist.
     private func integration(_ id: String, scopes: Set<Scope>, team: String?, _ principal: Principal) async throws -> User {

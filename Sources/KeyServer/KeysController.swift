@@ -79,10 +79,17 @@ struct KeysController {
         try KeyRules.require(.keysWrite, principal)
         let id = context.parameters.get("id") ?? ""
         _ = try await keys.visibleKey(id, principal)  // 404 before the body is read
-        let input = try await services.decode(UpdateBody.self, from: request,
-                                              allowed: ["name", "scopes", "expires_in", "rate_limit", "quota", "reset_quota"])
+        let body = try await services.body(of: request)
+        // null is not "unchanged" (leave the field out for that), nor "remove": a PATCH only narrows.
+        if let fields = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any],
+           let null = fields.keys.sorted().first(where: { fields[$0] is NSNull }) {
+            throw APIError.invalidRequest("field \"\(Limits.clip(null, 64) ?? "")\" cannot be null; leave it out to keep it as it is")
+        }
+        let input = try services.decode(UpdateBody.self, from: body,
+                                        allowed: ["name", "scopes", "expires_in", "rate_limit", "quota", "reset_quota"])
         let updated = try await keys.update(id, .init(name: input.name, scopes: input.scopes, expiresIn: input.expiresIn,
-                                                      rateLimit: input.rateLimit, quota: input.quota, resetQuota: input.resetQuota ?? false),
+                                                      rateLimit: input.rateLimit, quota: input.quota, resetQuota: input.resetQuota ?? false,
+                                                      namesAField: input.resetQuota != nil),
                                             by: principal, origin: context.origin)
         return try .json(KeyView(updated, now: services.clock()))
     }

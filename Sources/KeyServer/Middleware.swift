@@ -50,6 +50,8 @@ struct AuthMiddleware: RouterMiddleware {
         do {
             if let (own, scope) = limiter, principal.scopes.contains(scope) {
                 if let wait = own.take(principal.bucket, now: now) { throw Self.tooMany("too many requests for this credential", wait) }
+                // The group's own rate, but the key's quota all the same.
+                try await services.guardrails.consumeQuota(principal, now: now)
             } else {
                 status = try await services.guardrails.admit(principal, now: now)
             }
@@ -111,7 +113,7 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch StorageError.invalidText {
             throw APIError.invalidRequest("the request holds a character that cannot be stored (NUL)")
         } catch StorageError.duplicate(let what) {
-            throw APIError.invalidRequest("\(what) already exists")
+            throw APIError(.alreadyExists, "\(what) already exists")
         } catch StorageError.missing(let what) {
             throw APIError.notFound("there is no \(what)")
         } catch is NIOTooManyBytesError {

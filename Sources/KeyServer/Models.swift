@@ -19,6 +19,8 @@ public struct User: Sendable, Equatable {
     public var disabledAt: Date?
     /// Who made the integration.
     public var createdBy: String?
+    /// Whether an admin threw the kill switch (a team admin may not undo it).
+    public var disabledByAdmin = false
 
     /// What the user's credentials may hold at most: an integration's allowlist; for people, by role.
     var scopes: Set<Scope> {
@@ -52,6 +54,9 @@ public struct KeyRecord: Sendable, Equatable {
     /// The key's own rate limit; nil means the server's default.
     public var rateLimit: RateLimitPolicy?
     public var quota: Quota?
+    /// The key whose count this key's quota takes from (nil: its own): rotations and keys a
+    /// quota'd key mints share one count, so neither buys a fresh quota.
+    public var quotaKey: String?
     // Read with the key from its owner and team (not columns of the key):
     public var ownerKind: OwnerKind = .person
     public var ownerDisabled = false

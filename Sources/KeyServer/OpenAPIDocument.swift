@@ -211,8 +211,8 @@ paths:
           explode: true
         - name: team
           in: query
-          description: A team the credential must be able to act for.
-          schema: {type: string, minLength: 1, maxLength: 100}
+          description: A team the credential must be able to act for (spaces around it are ignored).
+          schema: {type: string, minLength: 1, maxLength: 100, pattern: "[^ \\t]"}
         - name: compat
           in: query
           description: "`nginx`: answer 400, 429 and 503 as 403, the real status in X-Dev-Infra-Status, and send no body (nginx keeps an upstream connection only when it read the whole answer). Other values are ignored."
@@ -223,7 +223,7 @@ paths:
           schema: {$ref: "#/components/schemas/Scope"}
         - name: X-Dev-Infra-Require-Team
           in: header
-          schema: {type: string, minLength: 1, maxLength: 100}
+          schema: {type: string, minLength: 1, maxLength: 100, pattern: "[^ \\t]"}
       responses:
         "200":
           description: The credential is good for what was required.
@@ -404,7 +404,7 @@ paths:
         Keys of an integration belong to it, not to whoever minted them, so they keep working when
         that person leaves the team. `scopes` is its allowlist: every key of it holds a subset, and
         never `admin`. Needs `keys:write`, and to be an admin or an admin of `team`. A name taken in
-        the team is a 400 `invalid_request`.
+        the team is a 409 `already_exists`.
       requestBody:
         required: true
         content:
@@ -416,6 +416,7 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Integration"}
+        "409": {$ref: "#/components/responses/Problem"}
         "400": {$ref: "#/components/responses/Problem"}
         "401": {$ref: "#/components/responses/Problem"}
         "403": {$ref: "#/components/responses/Problem"}
@@ -539,6 +540,7 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/TrustPolicy"}
+        "409": {$ref: "#/components/responses/Problem"}
         "400": {$ref: "#/components/responses/Problem"}
         "401": {$ref: "#/components/responses/Problem"}
         "403": {$ref: "#/components/responses/Problem"}
@@ -724,6 +726,10 @@ components:
     Scope:
       type: string
       enum: ["keys:read", "keys:write", "projects:read", "projects:write", "audit:read", "keys:introspect", admin]
+    IntegrationScope:
+      type: string
+      description: A scope an integration may be allowed; never `admin`.
+      enum: ["keys:read", "keys:write", "projects:read", "projects:write", "audit:read", "keys:introspect"]
     IntrospectionForm:
       type: object
       description: RFC 7662's encoding. Other parameters are ignored; a parameter given twice is a 400.
@@ -732,7 +738,7 @@ components:
         token: {type: string, minLength: 1}
         token_type_hint: {type: string, description: Accepted and ignored.}
         scope: {type: string, description: Scopes the token must hold (space-separated)., pattern: "^ *(keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin)( +(keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin))* *$"}
-        team: {type: string, minLength: 1, maxLength: 100}
+        team: {type: string, minLength: 1, maxLength: 100, pattern: "[^ \\t]"}
         include_reason: {type: boolean, description: "Add `reason` (and `retry_after`) to an inactive answer."}
     IntrospectionRequest:
       type: object
@@ -742,7 +748,7 @@ components:
         token: {type: string, minLength: 1}
         token_type_hint: {type: [string, "null"], description: Accepted and ignored.}
         scope: {type: [string, "null"], description: Scopes the token must hold (space-separated)., pattern: "^ *(keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin)( +(keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin))* *$"}
-        team: {type: [string, "null"], minLength: 1, maxLength: 100}
+        team: {type: [string, "null"], minLength: 1, maxLength: 100, pattern: "[^ \\t]"}
         include_reason: {type: [boolean, "null"], description: "Add `reason` (and `retry_after`) to an inactive answer."}
     Introspection:
       type: object
@@ -791,7 +797,7 @@ components:
                  invalid_credentials, oidc_invalid_token, oidc_untrusted_issuer, oidc_audience_mismatch,
                  oidc_token_expired, oidc_replay, insufficient_scope, team_mismatch, admin_required,
                  expiry_exceeds_credential, oidc_claims_mismatch, rate_limited, quota_exceeded, invalid_request,
-                 not_found, method_not_allowed, key_not_active, idempotency_conflict, body_too_large, internal,
+                 not_found, method_not_allowed, key_not_active, already_exists, idempotency_conflict, body_too_large, internal,
                  database_unavailable, oidc_issuer_unreachable]
         scope: {type: string}
         request_id: {type: string}
@@ -820,7 +826,7 @@ components:
             (a `team`, if given, must be the same), and its scopes must be within the integration's
             allowlist. Needs to be an admin or an admin of the team.
         rate_limit: {$ref: "#/components/schemas/RateLimit"}
-        quota: {$ref: "#/components/schemas/QuotaRequest"}
+        quota: {$ref: "#/components/schemas/NewQuota"}
     Key:
       type: object
       required: [id, name, owner, scopes, created_at, state]
@@ -914,7 +920,7 @@ components:
         allow more than the server's rate for every credential (`serve --rate-limit`). Null or
         absent: the server's rate.
       properties:
-        limit: {type: integer, minimum: 1}
+        limit: {type: integer, minimum: 1, maximum: 1000000}
         window_seconds: {type: integer, minimum: 1, maximum: 86400}
     QuotaPeriod:
       type: string
@@ -929,19 +935,35 @@ components:
         period: {$ref: "#/components/schemas/QuotaPeriod"}
         used: {type: integer, format: int64, minimum: 0, description: "Requests made in the current period."}
         resets_at: {type: [string, "null"], format: date-time, description: "When the count starts again; null for `total`."}
-    QuotaRequest:
+    NewQuota:
       type: [object, "null"]
       additionalProperties: false
       required: [limit, period]
-      description: A quota to set; null or absent for none.
+      description: A new key's quota; null or absent for none.
       properties:
-        limit: {type: integer, format: int64, minimum: 1}
+        limit: {type: integer, format: int64, minimum: 1, maximum: 1000000000000}
         period: {$ref: "#/components/schemas/QuotaPeriod"}
+    QuotaRequest:
+      type: object
+      additionalProperties: false
+      required: [limit, period]
+      description: A key's quota from now on.
+      properties:
+        limit: {type: integer, format: int64, minimum: 1, maximum: 1000000000000}
+        period: {$ref: "#/components/schemas/QuotaPeriod"}
+    RateLimitRequest:
+      type: object
+      additionalProperties: false
+      required: [limit, window_seconds]
+      description: A key's rate limit from now on (see `RateLimit`).
+      properties:
+        limit: {type: integer, minimum: 1, maximum: 1000000}
+        window_seconds: {type: integer, minimum: 1, maximum: 86400}
     UpdateKey:
       type: object
       additionalProperties: false
       minProperties: 1
-      description: At least one field; absent fields stay as they are.
+      description: At least one field; absent fields stay as they are (null is refused, not "unchanged").
       properties:
         name:
           type: string
@@ -950,7 +972,7 @@ components:
           pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u061c\\u1680\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u206f\\u3000\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*$"
         scopes: {type: array, minItems: 1, items: {$ref: "#/components/schemas/Scope"}, description: "The key's new scopes: a subset of its current ones."}
         expires_in: {type: integer, minimum: 1, maximum: 315360000, description: "Seconds from now; no later than the key's current expiry."}
-        rate_limit: {$ref: "#/components/schemas/RateLimit"}
+        rate_limit: {$ref: "#/components/schemas/RateLimitRequest"}
         quota: {$ref: "#/components/schemas/QuotaRequest"}
         reset_quota: {type: boolean, description: "Start the quota's count again (admins only)."}
     CreateIntegration:
@@ -966,7 +988,7 @@ components:
         scopes:
           type: array
           minItems: 1
-          items: {$ref: "#/components/schemas/Scope"}
+          items: {$ref: "#/components/schemas/IntegrationScope"}
           description: The allowlist of its keys; not `admin`.
         rate_limit: {$ref: "#/components/schemas/RateLimit"}
     Integration:
@@ -1010,19 +1032,22 @@ components:
     CreateTrustPolicy:
       type: object
       additionalProperties: false
-      required: [name, issuer, audience, integration, scopes]
+      required: [name, issuer, audience, claims, integration, scopes]
       properties:
         name: {type: string, pattern: "^[a-z0-9][a-z0-9._-]{0,63}$"}
         issuer:
           type: string
           maxLength: 500
-          pattern: "^https?://"
+          pattern: "^(https://[A-Za-z0-9.-]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\]))(:[0-9]{1,5})?(/[^?#\\s]*)?$"
           description: "The token's `iss`, e.g. https://token.actions.githubusercontent.com: https, or http to a loopback address."
-        audience: {type: string, minLength: 1, maxLength: 500, description: "A value the token's `aud` must hold."}
+        audience: {type: string, minLength: 1, maxLength: 200, description: "A value the token's `aud` must hold."}
         claims:
           type: object
-          description: "Claim conditions, all of which must hold: an exact value, or a glob where `*` matches any run of characters."
-          additionalProperties: {type: string, maxLength: 500}
+          description: "Claim conditions, all of which must hold: an exact value, or a glob where `*` matches any run of characters. At least one; none may be only `*` (anyone can get a token of a shared issuer such as GitHub's)."
+          minProperties: 1
+          maxProperties: 20
+          propertyNames: {minLength: 1, maxLength: 100}
+          additionalProperties: {type: string, minLength: 1, maxLength: 500, pattern: "[^*]"}
         integration: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}/[a-z0-9][a-z0-9._-]{0,63}$", description: "`TEAM/NAME`: whose keys the exchange gives."}
         scopes: {type: array, minItems: 1, items: {$ref: "#/components/schemas/Scope"}, description: "The scopes of every key it gives: within the integration's allowlist."}
         lifetime_seconds: {type: integer, minimum: 60, maximum: 3600, default: 900, description: "How long a key it gives works."}

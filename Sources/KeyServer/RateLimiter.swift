@@ -99,11 +99,13 @@ final class UsageRecorder: Sendable {
     /// The newest use not yet written, so reads are current between flushes.
     func pendingUse(of keyID: String) -> Date? { pending.withLockedValue { $0[keyID] } }
 
+    /// Writes what is pending, and only then forgets it (unless a newer use came meanwhile): a
+    /// read between the two still sees the use, from here or from the database.
     func flush(to repository: any KeyRepository) async throws {
-        let batch = pending.withLockedValue { pending in
-            defer { pending = [:] }
-            return pending
-        }
+        let batch = pending.withLockedValue { $0 }
         try await repository.recordUse(batch)
+        pending.withLockedValue { pending in
+            for (id, at) in batch where pending[id] == at { pending[id] = nil }
+        }
     }
 }

@@ -21,6 +21,9 @@ public struct Principal: Sendable {
     public var rateLimit: RateLimitPolicy?
     /// The key's quota period, when it has a quota: each request takes one from it.
     public var quotaPeriod: QuotaPeriod?
+    public var quotaLimit: Int64?
+    /// The key whose count the quota takes from (nil: its own).
+    public var quotaKey: String?
 
     var hasQuota: Bool { quotaPeriod != nil }
 

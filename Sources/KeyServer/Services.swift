@@ -38,6 +38,8 @@ public final class Services: Sendable {
     let guardrails: Guardrails
     /// Integrations and kill switches.
     let identities: IdentityService
+    /// Teams switched off, for credentials acting for a team by name.
+    let teamSwitches: TeamSwitches
     /// OIDC trust policies and token exchange.
     let trust: TrustService
     /// bcrypt's verify; a parameter so a test can count that an unknown user costs one too.
@@ -65,6 +67,7 @@ public final class Services: Sendable {
         guardrails = Guardrails(limiter: PolicyLimiter(), defaultRate: defaultRate, maximum: defaultRate, repository: repository)
         keys = KeyService(repository: repository, secrets: secrets, clock: clock, usage: usage, rejections: rejections, guardrails: guardrails)
         identities = IdentityService(repository: repository, guardrails: guardrails, clock: clock)
+        teamSwitches = TeamSwitches(repository: repository)
         trust = TrustService(repository: repository, clock: clock, verifier: OIDCVerifier(clock: clock, client: OIDCVerifier.client))
     }
 

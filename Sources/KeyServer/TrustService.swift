@@ -28,6 +28,11 @@ struct TrustService: Sendable {
         try IdentityService.checkName(input.name)
         let issuer = try Self.checkIssuer(input.issuer)
         guard (1...200).contains(input.audience.unicodeScalars.count) else { throw APIError.invalidRequest("audience must be 1 to 200 characters") }
+        // On a shared issuer (GitHub's) anyone can get a token with any audience: a policy must pin
+        // at least one claim to something more than a bare wildcard.
+        guard !input.claims.isEmpty, input.claims.values.allSatisfy({ !$0.allSatisfy { $0 == "*" } }) else {
+            throw APIError.invalidRequest("claims must pin at least one claim (repository, sub, ...), and none to just *")
+        }
         guard input.claims.count <= Self.maxClaims,
               input.claims.allSatisfy({ (1...100).contains($0.key.unicodeScalars.count) && (1...500).contains($0.value.unicodeScalars.count) }) else {
             throw APIError.invalidRequest("claims: at most \(Self.maxClaims), names of 1 to 100 characters, values of 1 to 500")
@@ -69,8 +74,12 @@ struct TrustService: Sendable {
         return policy
     }
 
+    /// An admin credential not bound to a team: a policy can mint keys of any team's integration.
     private func requireAdmin(_ principal: Principal) throws {
         guard principal.isAdmin else { throw APIError(.adminRequired, "OIDC trust policies are managed by admins", scope: "admin") }
+        if let bound = principal.team {
+            throw APIError(.teamMismatch, "this key belongs to team \(bound); OIDC trust policies need a team-less admin credential")
+        }
     }
 
     /// https, or http to a loopback address (a test's provider); no query, fragment or user info.
@@ -100,26 +109,26 @@ struct TrustService: Sendable {
         let fromIssuer = policies.filter { $0.issuer == verified.issuer }
         let forAudience = fromIssuer.filter { verified.audiences.contains($0.audience) }
         guard !forAudience.isEmpty else {
-            throw APIError(.oidcAudienceMismatch, "no trust policy of this issuer accepts the token's audience; request the token with the audience the policy names ("
-                + Set(fromIssuer.map(\.audience)).sorted().joined(separator: ", ") + ")")
+            // What the policies say stays in the audit: anyone can get a token of a shared issuer.
+            throw APIError(.oidcAudienceMismatch, "no trust policy of this issuer accepts the token's audience; request the token with the audience your policy names")
         }
         guard let policy = forAudience.first(where: { policy in
             policy.claims.allSatisfy { name, pattern in verified.claims[name].map { ClaimPattern.matches(pattern, $0) } ?? false }
         }) else {
-            throw APIError(.oidcClaimsMismatch, "the token's claims meet no trust policy's conditions (checked: "
-                + forAudience.map(\.name).joined(separator: ", ") + ")")
-        }
-        // After the checks: a token refused for its claims can be retried under a fixed policy.
-        guard try await repository.claimTokenID(issuer: verified.issuer, jti: verified.jti, expiresAt: verified.expiresAt.addingTimeInterval(120),
-                                                now: now) else {
-            throw APIError(.oidcReplay, "this token (its jti) was exchanged before; each CI token buys one key")
+            throw APIError(.oidcClaimsMismatch, "the token's claims (repository, ref, ...) meet no trust policy's conditions")
         }
         guard let integration = try await repository.user(id: policy.integrationID), integration.kind == .integration else {
             throw APIError.notFound("the policy's integration no longer exists")
         }
         if integration.disabledAt != nil { throw APIError(.keyDisabled, "integration \(integration.name) is switched off") }
+        // Last, just before minting: a token refused for any other reason can be retried once fixed.
+        guard try await repository.claimTokenID(issuer: verified.issuer, jti: verified.jti, expiresAt: verified.expiresAt.addingTimeInterval(120),
+                                                now: now) else {
+            throw APIError(.oidcReplay, "this token (its jti) was exchanged before; each CI token buys one key")
+        }
         let key = APIKey.generate()
-        let name = String("oidc \(policy.name) \(verified.subject)".unicodeScalars.prefix(Limits.maxNameLength))
+        // `sub` is the issuer's text: printable ASCII only in a key's name (`Limits.clip` escapes the rest).
+        let name = String("oidc \(policy.name) \(Limits.clip(verified.subject, 80) ?? "")".unicodeScalars.prefix(Limits.maxNameLength))
         let record = KeyRecord(keyID: key.keyID, secretHash: ServerSecrets.hash(secret: key.secret), name: name, ownerID: integration.id,
                                ownerName: integration.name, team: integration.teams.first, scopes: policy.scopes.intersection(integration.scopes),
                                createdAt: now.wholeSeconds, expiresAt: now.addingTimeInterval(TimeInterval(policy.lifetimeSeconds)).wholeSeconds,

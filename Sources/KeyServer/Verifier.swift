@@ -53,6 +53,7 @@ struct Verifier: Sendable {
                 ?? "\(principal.user.name) is not a member of team \(Limits.clip(team) ?? "")")
         }
         let now = services.clock()
+        for team in requirements.teams.sorted() { try await services.teamSwitches.check(team, now: now) }
         _ = try await services.guardrails.admit(principal, now: now)
         if let keyID = principal.keyID { services.usage.record(keyID, at: now) }
         if let missing = requirements.scopes.subtracting(principal.scopes).sorted().first {

@@ -53,18 +53,20 @@ import Testing
             let alice = try await store.createUser(name: "alice", passwordHash: nil, isAdmin: false, teams: ["web"], at: Self.t0)
             try await store.insert(Store.key("bbbbbbbbbbb1", owner: alice), audit: Store.event("key.created"))
             try await store.insert(Store.key("bbbbbbbbbbb2", owner: alice, team: "web"), audit: Store.event("key.created"))
-            #expect(try await store.setDisabled(userID: alice.id, at: Self.t0, audit: Store.event("user.disabled")))
+            #expect(try await store.setDisabled(userID: alice.id, at: Self.t0, byAdmin: true, audit: Store.event("user.disabled")))
             #expect(try await store.keyWithOwner(id: "bbbbbbbbbbb1")?.1.disabledAt == Self.t0)
+            #expect(try await store.user(id: alice.id)?.disabledByAdmin == true)
             #expect(try await store.key(id: "bbbbbbbbbbb1")?.state(at: Self.t0) == .disabled)
-            #expect(try await store.setDisabled(userID: alice.id, at: nil, audit: Store.event("user.enabled")))
+            #expect(try await store.setDisabled(userID: alice.id, at: nil, byAdmin: false, audit: Store.event("user.enabled")))
             #expect(try await store.keyWithOwner(id: "bbbbbbbbbbb1")?.1.disabledAt == nil)
-            #expect(try await !store.setDisabled(userID: 999_999, at: Self.t0, audit: Store.event("user.disabled")))
+            #expect(try await !store.setDisabled(userID: 999_999, at: Self.t0, byAdmin: false, audit: Store.event("user.disabled")))
 
-            #expect(try await store.setTeamDisabled("web", at: Self.t0, audit: Store.event("team.disabled")))
+            #expect(try await store.setTeamDisabled("web", at: Self.t0, byAdmin: false, audit: Store.event("team.disabled")))
             #expect(try await store.keyWithOwner(id: "bbbbbbbbbbb2")?.0.teamDisabled == true)
             #expect(try await store.keyWithOwner(id: "bbbbbbbbbbb1")?.0.teamDisabled == false)
-            #expect(try await store.teamDisabledAt("web") == Self.t0)
-            #expect(try await !store.setTeamDisabled("nope", at: Self.t0, audit: Store.event("team.disabled")))
+            #expect(try await store.disabledTeams() == ["web": false])
+            #expect(try await store.user(id: alice.id)?.disabledByAdmin == false)
+            #expect(try await !store.setTeamDisabled("nope", at: Self.t0, byAdmin: true, audit: Store.event("team.disabled")))
             #expect(try await store.audit(keyID: nil, actor: nil, credential: nil, event: "team.disabled", after: nil, limit: 10).count == 1)
         }
     }
@@ -85,6 +87,29 @@ import Testing
             // The next day's window starts from zero.
             #expect(try await store.consumeQuota(keyID: "ccccccccccc1", now: Self.t0.addingTimeInterval(86_400)) == .allowed(used: 1))
             #expect(try await store.consumeQuota(keyID: "nokeyatall01", now: Self.t0) == .unlimited)
+        }
+    }
+
+    @Test(arguments: Store.backends) func keysSharingAQuotaKeyTakeFromOneCount(_ kind: String) async throws {
+        try await Store.withStore(kind) { store in
+            let alice = try await store.createUser(name: "alice", passwordHash: nil, isAdmin: false, teams: [], at: Self.t0)
+            var first = Store.key("eeeeeeeeeee1", owner: alice)
+            first.quota = Quota(limit: 3, period: .month)
+            try await store.insert(first, audit: Store.event("key.created"))
+            var second = Store.key("eeeeeeeeeee2", owner: alice)
+            second.quota = Quota(limit: 3, period: .month)
+            second.quotaKey = first.keyID
+            try await store.insert(second, audit: Store.event("key.created"))
+            #expect(try await store.consumeQuota(keyID: first.keyID, now: Self.t0) == .allowed(used: 1))
+            #expect(try await store.consumeQuota(keyID: second.keyID, now: Self.t0) == .allowed(used: 2))
+            #expect(try await store.key(id: second.keyID)?.quota?.used == 2, "a key shows its chain's count")
+            #expect(try await store.key(id: second.keyID)?.quotaKey == first.keyID)
+            #expect(try await store.consumeQuota(keyID: first.keyID, now: Self.t0) == .allowed(used: 3))
+            #expect(try await store.consumeQuota(keyID: second.keyID, now: Self.t0) == .exceeded)
+            // A reset through either key is the chain's.
+            _ = try await store.update(try #require(try await store.key(id: second.keyID)), resetQuota: true, audit: Store.event("key.updated"))
+            #expect(try await store.key(id: first.keyID)?.quota?.used == 0)
+            #expect(try await store.consumeQuota(keyID: first.keyID, now: Self.t0) == .allowed(used: 1))
         }
     }
 

@@ -47,7 +47,7 @@ import Testing
             #expect(try await api.createIntegration(alice, name: "9.deploy_bot-2", scopes: ["projects:read"]).status == 201)
 
             let duplicate = try await api.createIntegration(alice, scopes: ["projects:read"])
-            #expect(duplicate.status == 400 && duplicate.code == "invalid_request", "\(duplicate.text)")
+            #expect(duplicate.status == 409 && duplicate.code == "already_exists", "\(duplicate.text)")
             let adminScope = try await api.createIntegration(adminKey, name: "root-bot", scopes: ["admin"])
             #expect([400, 403].contains(adminScope.status), "an allowlist never holds admin: \(adminScope.text)")
             let unknownScope = try await api.createIntegration(alice, name: "odd-bot", scopes: ["sync:write"])

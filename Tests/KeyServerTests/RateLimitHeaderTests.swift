@@ -59,7 +59,8 @@ import Testing
             let signedIn = try await api.whoami(alice)
             #expect(signedIn.headers[H.rateLimitLimit] == "5" && signedIn.headers[H.rateLimitPolicy] == "5;w=1", "a JWT's answers carry them too")
 
-            // limit/window_seconds may not exceed the server's 5 a second. Each request after a
+            // limit/window_seconds may not exceed the server's 5 a second (86400 a day is 1 a second;
+            // its bucket holds at most a minute of the server's rate, `MachineIdentityHardeningTests`). Each request after a
             // second's refill, so the caller's own bucket never refuses one.
             let cases: [(limit: Int, window: Int, status: Int)] = [(300, 60, 201), (5, 1, 201), (301, 60, 400), (6, 1, 400),
                                                                    (0, 60, 400), (5, 0, 400), (5, 86_401, 400), (86_400, 86_400, 201)]

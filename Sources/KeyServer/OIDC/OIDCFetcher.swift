@@ -36,6 +36,11 @@ struct OIDCFetcher: Sendable {
         guard let jwksURL = URL(string: discovery.jwksURI), Self.permits(jwksURL) else {
             throw Self.unreachable("the issuer's jwks_uri is not https (or http to a loopback address)")
         }
+        // The keys come from the issuer's own host (as GitHub's, GitLab's, Buildkite's and
+        // CircleCI's do): a discovery document cannot point the server at another machine.
+        guard jwksURL.host?.lowercased() == discoveryURL.host?.lowercased(), jwksURL.port == discoveryURL.port else {
+            throw Self.unreachable("the issuer's jwks_uri is on another host than the issuer")
+        }
         return try await OIDCKeySet.parse(try await get(jwksURL, what: "key set (JWKS)"))
     }
 

@@ -47,33 +47,38 @@ extension InMemoryRepository {
             }
             state.policies = state.policies.filter { $0.value.integrationID != id }
             user.name += "#\(id)"
+            // Switched off for good: a create that read the integration before the delete and
+            // inserts after it makes a key that cannot be used.
+            user.disabledAt = user.disabledAt ?? at.wholeSeconds
+            user.disabledByAdmin = true
             state.users[id] = user
             state.append(audit)
         }
     }
 
-    public func setDisabled(userID: Int64, at: Date?, audit: AuditEvent) async throws -> Bool {
+    public func setDisabled(userID: Int64, at: Date?, byAdmin: Bool, audit: AuditEvent) async throws -> Bool {
         defer { changes.publish(.user(userID)) }
         return state.withLockedValue { state in
             guard var user = state.users[userID] else { return false }
             user.disabledAt = at?.wholeSeconds
+            user.disabledByAdmin = at != nil && byAdmin
             state.users[userID] = user
             state.append(audit)
             return true
         }
     }
 
-    public func setTeamDisabled(_ team: String, at: Date?, audit: AuditEvent) async throws -> Bool {
+    public func setTeamDisabled(_ team: String, at: Date?, byAdmin: Bool, audit: AuditEvent) async throws -> Bool {
         defer { changes.publish(.everything) }
         return state.withLockedValue { state in
             guard state.teams[team] != nil else { return false }
-            state.disabledTeams[team] = at?.wholeSeconds
+            state.disabledTeams[team] = at.map { ($0.wholeSeconds, byAdmin) }
             state.append(audit)
             return true
         }
     }
 
-    public func teamDisabledAt(_ team: String) async throws -> Date? { state.withLockedValue { $0.disabledTeams[team] } }
+    public func disabledTeams() async throws -> [String: Bool] { state.withLockedValue { $0.disabledTeams.mapValues(\.byAdmin) } }
 
     // MARK: Key updates and quotas
 
@@ -85,33 +90,25 @@ extension InMemoryRepository {
             stored.scopes = key.scopes
             stored.expiresAt = key.expiresAt?.wholeSeconds
             stored.rateLimit = key.rateLimit
-            if let quota = key.quota {
-                let used = resetQuota ? Quota(limit: quota.limit, period: quota.period) : stored.quota.map {
-                    Quota(limit: quota.limit, period: quota.period, used: $0.used, windowStart: $0.windowStart)
-                } ?? Quota(limit: quota.limit, period: quota.period)
-                stored.quota = used
-            } else {
-                stored.quota = nil
-            }
+            stored.quota = key.quota.map { Quota(limit: $0.limit, period: $0.period) }
+            if stored.quota == nil { stored.quotaKey = nil }
             state.keys[key.keyID] = stored
+            if resetQuota || key.quota == nil { state.quotaCounts[stored.quotaKey ?? key.keyID] = nil }
             state.append(audit)
-            return state.read(stored)
+            return state.read(state.keys[key.keyID]!)
         }
     }
 
     public func consumeQuota(keyID: String, now: Date) async throws -> QuotaUse {
         state.withLockedValue { state in
-            guard var key = state.keys[keyID], var quota = key.quota else { return .unlimited }
+            guard let key = state.keys[keyID], let quota = key.quota else { return .unlimited }
+            let counterID = key.quotaKey ?? keyID
+            let counter = state.quotaCounts[counterID] ?? (used: 0, window: nil)
             let window = quota.period.windowStart(now)
-            if window != quota.windowStart {
-                quota.used = 0
-                quota.windowStart = window
-            }
-            guard quota.used < quota.limit else { return .exceeded }
-            quota.used += 1
-            key.quota = quota
-            state.keys[keyID] = key
-            return .allowed(used: quota.used)
+            let used = window == counter.window ? counter.used : 0
+            guard used < quota.limit else { return .exceeded }
+            state.quotaCounts[counterID] = (used: used + 1, window: window)
+            return .allowed(used: used + 1)
         }
     }
 

@@ -8,7 +8,9 @@ public final class InMemoryRepository: KeyRepository {
 
     struct State {
         var teams: [String: Date] = [:]
-        var disabledTeams: [String: Date] = [:]
+        var disabledTeams: [String: (at: Date, byAdmin: Bool)] = [:]
+        /// Quota counts by quota key (see `KeyRecord.quotaKey`).
+        var quotaCounts: [String: (used: Int64, window: Date?)] = [:]
         var policies: [String: TrustPolicy] = [:]
         var tokenIDs: [String: Date] = [:]
         var users: [Int64: User] = [:]
@@ -37,6 +39,13 @@ public final class InMemoryRepository: KeyRepository {
                 key.ownerDisabled = owner.disabledAt != nil
             }
             key.teamDisabled = key.team.map { disabledTeams[$0] != nil } ?? false
+            // The count lives on the quota key (itself, or the first of its chain).
+            if var quota = key.quota {
+                let counter = quotaCounts[key.quotaKey ?? key.keyID]
+                quota.used = counter?.used ?? 0
+                quota.windowStart = counter?.window
+                key.quota = quota
+            }
             return key
         }
     }

@@ -82,34 +82,47 @@ extension PostgresRepository {
                 WHERE owner_id = \(id) AND revoked_at IS NULL
                 """)
             try await db.execute("DELETE FROM oidc_policies WHERE integration_id = \(id)")
-            try await db.execute("UPDATE users SET name = name || '#' || id::text WHERE id = \(id) AND kind = 'integration'")
+            // Switched off for good too: a create that read the integration before this and inserts
+            // after it makes a key that cannot be used.
+            try await db.execute("""
+                UPDATE users SET name = name || '#' || id::text, disabled_at = COALESCE(disabled_at, \(at.epochSeconds)),
+                    disabled_by_admin = TRUE
+                WHERE id = \(id) AND kind = 'integration'
+                """)
             try await Self.append(audit, db)
             return ((), applied: true)
         }
     }
 
-    public func setDisabled(userID: Int64, at: Date?, audit: AuditEvent) async throws -> Bool {
+    public func setDisabled(userID: Int64, at: Date?, byAdmin: Bool, audit: AuditEvent) async throws -> Bool {
         try await changing(.user(userID)) { db in
-            let changed = try await db.rows("UPDATE users SET disabled_at = \(at?.epochSeconds) WHERE id = \(userID) RETURNING id")
+            let changed = try await db.rows("""
+                UPDATE users SET disabled_at = \(at?.epochSeconds), disabled_by_admin = \(at != nil && byAdmin) WHERE id = \(userID) RETURNING id
+                """)
             guard !changed.isEmpty else { return (false, applied: false) }
             try await Self.append(audit, db)
             return (true, applied: true)
         }
     }
 
-    public func setTeamDisabled(_ team: String, at: Date?, audit: AuditEvent) async throws -> Bool {
+    public func setTeamDisabled(_ team: String, at: Date?, byAdmin: Bool, audit: AuditEvent) async throws -> Bool {
         // Cached keys carry their team's flag: every replica forgets everything (a rare, deliberate act).
         try await changing(.everything) { db in
-            let changed = try await db.rows("UPDATE teams SET disabled_at = \(at?.epochSeconds) WHERE name = \(team) RETURNING name")
+            let changed = try await db.rows("""
+                UPDATE teams SET disabled_at = \(at?.epochSeconds), disabled_by_admin = \(at != nil && byAdmin) WHERE name = \(team) RETURNING name
+                """)
             guard !changed.isEmpty else { return (false, applied: false) }
             try await Self.append(audit, db)
             return (true, applied: true)
         }
     }
 
-    public func teamDisabledAt(_ team: String) async throws -> Date? {
+    public func disabledTeams() async throws -> [String: Bool] {
         try await run { call in
-            try await call.rows("SELECT disabled_at FROM teams WHERE name = \(team)").first?.decode(Int64?.self).map(Self.date)
+            try await call.rows("SELECT name, disabled_by_admin FROM teams WHERE disabled_at IS NOT NULL").reduce(into: [:]) { teams, row in
+                let (name, byAdmin) = try row.decode((String, Bool).self)
+                teams[name] = byAdmin
+            }
         }
     }
 
@@ -120,12 +133,14 @@ extension PostgresRepository {
         return try await changing(.key(key.keyID)) { db in
             let changed = try await db.rows("""
                 UPDATE api_keys SET name = \(key.name), scopes = \(Scope.encode(key.scopes)), expires_at = \(key.expiresAt?.epochSeconds),
-                    rate_limit = \(key.rateLimit?.stored), quota_limit = \(key.quota?.limit), quota_period = \(key.quota?.period.rawValue),
-                    quota_used = CASE WHEN \(reset) THEN 0 ELSE quota_used END,
-                    quota_window = CASE WHEN \(reset) THEN NULL ELSE quota_window END
-                WHERE key_id = \(key.keyID) AND revoked_at IS NULL RETURNING key_id
+                    rate_limit = \(key.rateLimit?.stored), quota_limit = \(key.quota?.limit), quota_period = \(key.quota?.period.rawValue)
+                WHERE key_id = \(key.keyID) AND revoked_at IS NULL RETURNING COALESCE(quota_key, key_id)
                 """)
-            guard !changed.isEmpty else { return (nil, applied: false) }
+            guard let counter = try changed.first?.decode(String.self) else { return (nil, applied: false) }
+            if reset {
+                // The count lives on the quota key: the reset is for every key sharing it.
+                try await db.execute("UPDATE api_keys SET quota_used = 0, quota_window = NULL WHERE key_id = \(counter)")
+            }
             try await Self.append(audit, db)
             return (try await Self.key(key.keyID, db), applied: true)
         }
@@ -136,16 +151,19 @@ extension PostgresRepository {
             try await call.transaction { db -> QuotaUse in
                 // The row lock makes read-then-write one step for every replica.
                 let rows = try await db.rows("""
-                    SELECT quota_limit, quota_period, quota_used, quota_window FROM api_keys WHERE key_id = \(keyID) FOR UPDATE
+                    SELECT quota_limit, quota_period, COALESCE(quota_key, key_id) FROM api_keys WHERE key_id = \(keyID)
                     """)
                 guard let row = rows.first else { return .unlimited }
-                let (limit, periodText, stored, windowSeconds) = try row.decode((Int64?, String?, Int64, Int64?).self)
+                let (limit, periodText, counter) = try row.decode((Int64?, String?, String).self)
                 guard let limit, let period = periodText.flatMap(QuotaPeriod.init(rawValue:)) else { return .unlimited }
+                // The counter's row lock makes read-then-write one step for every replica and every key sharing it.
+                let counts = try await db.rows("SELECT quota_used, quota_window FROM api_keys WHERE key_id = \(counter) FOR UPDATE")
+                guard let (stored, windowSeconds) = try counts.first?.decode((Int64, Int64?).self) else { return .unlimited }
                 let window = period.windowStart(now)
-                let used = window?.epochSeconds == windowSeconds ? stored : (period == .total ? stored : 0)
+                let used = window?.epochSeconds == windowSeconds ? stored : 0
                 guard used < limit else { return .exceeded }
                 try await db.execute("""
-                    UPDATE api_keys SET quota_used = \(used + 1), quota_window = \(window?.epochSeconds) WHERE key_id = \(keyID)
+                    UPDATE api_keys SET quota_used = \(used + 1), quota_window = \(window?.epochSeconds) WHERE key_id = \(counter)
                     """)
                 return .allowed(used: used + 1)
             }

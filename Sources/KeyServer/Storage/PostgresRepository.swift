@@ -115,7 +115,7 @@ public final class PostgresRepository: KeyRepository, Service {
     /// A user with its teams (in byte order, as memberships.team sorts) in one query.
     static let userSelect = """
         SELECT u.id, u.name, u.password_hash, u.is_admin, u.created_at, u.kind, u.allowed_scopes, u.rate_limit, u.disabled_at,
-               u.created_by,
+               u.created_by, u.disabled_by_admin,
                ARRAY(SELECT m.team FROM memberships m WHERE m.user_id = u.id ORDER BY m.team) AS teams,
                ARRAY(SELECT m.team FROM memberships m WHERE m.user_id = u.id AND m.role = 'admin' ORDER BY m.team) AS admin_teams
         FROM users u
@@ -135,9 +135,11 @@ public final class PostgresRepository: KeyRepository, Service {
         let disabledAt = try cells["disabled_at"].decode(Int64?.self)
         let createdBy = try cells["created_by"].decode(String?.self)
         let adminTeams = try cells["admin_teams"].decode([String].self)
+        let disabledByAdmin = try cells["disabled_by_admin"].decode(Bool.self)
         return User(id: id, name: name, passwordHash: passwordHash, isAdmin: isAdmin, teams: teams, createdAt: date(createdAt),
                     kind: OwnerKind(rawValue: kind) ?? .person, adminTeams: adminTeams, allowedScopes: allowed.map(Scope.decode),
-                    rateLimit: RateLimitPolicy.stored(rateLimit), disabledAt: disabledAt.map(date), createdBy: createdBy)
+                    rateLimit: RateLimitPolicy.stored(rateLimit), disabledAt: disabledAt.map(date), createdBy: createdBy,
+                    disabledByAdmin: disabledByAdmin)
     }
 
     // MARK: Keys
@@ -151,7 +153,9 @@ public final class PostgresRepository: KeyRepository, Service {
     static let keyColumns = """
         k.key_id, k.secret_hash, k.name, k.owner_id, k.team, k.scopes, k.created_at, k.expires_at, k.last_used_at,
         k.revoked_at, k.revoked_by, k.revoke_reason, k.rotated_from, k.rotated_to, k.grace_ends_at,
-        k.created_by, k.rate_limit, k.quota_limit, k.quota_period, k.quota_used, k.quota_window,
+        k.created_by, k.rate_limit, k.quota_limit, k.quota_period, k.quota_key,
+        (SELECT c.quota_used FROM api_keys c WHERE c.key_id = COALESCE(k.quota_key, k.key_id)) AS quota_used,
+        (SELECT c.quota_window FROM api_keys c WHERE c.key_id = COALESCE(k.quota_key, k.key_id)) AS quota_window,
         u.name AS owner_name, u.kind AS owner_kind, u.disabled_at AS owner_disabled_at,
         (SELECT t.disabled_at FROM teams t WHERE t.name = k.team) AS team_disabled_at
         """
@@ -168,11 +172,10 @@ public final class PostgresRepository: KeyRepository, Service {
     static func insert(_ key: KeyRecord, _ db: some PostgresStatements) async throws {
         try await db.execute("""
             INSERT INTO api_keys (key_id, secret_hash, name, owner_id, team, scopes, created_at, expires_at, rotated_from,
-                                  created_by, rate_limit, quota_limit, quota_period, quota_used, quota_window)
+                                  created_by, rate_limit, quota_limit, quota_period, quota_key)
             VALUES (\(key.keyID), \(key.secretHash), \(key.name), \(key.ownerID), \(key.team), \(Scope.encode(key.scopes)),
                     \(key.createdAt.epochSeconds), \(key.expiresAt?.epochSeconds), \(key.rotatedFrom),
-                    \(key.createdBy), \(key.rateLimit?.stored), \(key.quota?.limit), \(key.quota?.period.rawValue),
-                    \(key.quota?.used ?? 0), \(key.quota?.windowStart?.epochSeconds))
+                    \(key.createdBy), \(key.rateLimit?.stored), \(key.quota?.limit), \(key.quota?.period.rawValue), \(key.quotaKey))
             """)
     }
 
@@ -341,7 +344,8 @@ public final class PostgresRepository: KeyRepository, Service {
         let rateLimit = try cells["rate_limit"].decode(String?.self)
         let quotaLimit = try cells["quota_limit"].decode(Int64?.self)
         let quotaPeriod = try cells["quota_period"].decode(String?.self)
-        let quotaUsed = try cells["quota_used"].decode(Int64.self)
+        let quotaUsed = try cells["quota_used"].decode(Int64?.self) ?? 0
+        let quotaKey = try cells["quota_key"].decode(String?.self)
         let quotaWindow = try cells["quota_window"].decode(Int64?.self)
         let ownerKind = try cells["owner_kind"].decode(String.self)
         let ownerDisabled = try cells["owner_disabled_at"].decode(Int64?.self)
@@ -354,7 +358,7 @@ public final class PostgresRepository: KeyRepository, Service {
                          scopes: Scope.decode(scopes), createdAt: date(createdAt), expiresAt: expiresAt.map(date),
                          lastUsedAt: lastUsedAt.map(date), revokedAt: revokedAt.map(date), revokedBy: revokedBy,
                          revokeReason: revokeReason, rotatedFrom: rotatedFrom, rotatedTo: rotatedTo, graceEndsAt: graceEndsAt.map(date),
-                         createdBy: createdBy, rateLimit: RateLimitPolicy.stored(rateLimit), quota: quota,
+                         createdBy: createdBy, rateLimit: RateLimitPolicy.stored(rateLimit), quota: quota, quotaKey: quotaKey,
                          ownerKind: OwnerKind(rawValue: ownerKind) ?? .person, ownerDisabled: ownerDisabled != nil,
                          teamDisabled: teamDisabled != nil)
     }

@@ -57,35 +57,44 @@ extension SQLiteRepository {
                 WHERE owner_id = ? AND revoked_at IS NULL
                 """, arguments: [Self.seconds(at), by, id])
             try db.execute(sql: "DELETE FROM oidc_policies WHERE integration_id = ?", arguments: [id])
-            try db.execute(sql: "UPDATE users SET name = name || '#' || id WHERE id = ? AND kind = 'integration'", arguments: [id])
+            // Switched off for good too: a create that read the integration before this and inserts
+            // after it makes a key that cannot be used.
+            try db.execute(sql: """
+                UPDATE users SET name = name || '#' || id, disabled_at = COALESCE(disabled_at, ?), disabled_by_admin = 1
+                WHERE id = ? AND kind = 'integration'
+                """, arguments: [Self.seconds(at), id])
             try Self.append(audit, db)
         }
     }
 
-    public func setDisabled(userID: Int64, at: Date?, audit: AuditEvent) async throws -> Bool {
+    public func setDisabled(userID: Int64, at: Date?, byAdmin: Bool, audit: AuditEvent) async throws -> Bool {
         defer { changes.publish(.user(userID)) }
         return try await pool.write { db in
-            try db.execute(sql: "UPDATE users SET disabled_at = ? WHERE id = ?", arguments: [at.map(Self.seconds), userID])
+            try db.execute(sql: "UPDATE users SET disabled_at = ?, disabled_by_admin = ? WHERE id = ?",
+                           arguments: [at.map(Self.seconds), at != nil && byAdmin, userID])
             guard db.changesCount == 1 else { return false }
             try Self.append(audit, db)
             return true
         }
     }
 
-    public func setTeamDisabled(_ team: String, at: Date?, audit: AuditEvent) async throws -> Bool {
+    public func setTeamDisabled(_ team: String, at: Date?, byAdmin: Bool, audit: AuditEvent) async throws -> Bool {
         // Cached keys carry their team's flag: every cache forgets everything (a rare, deliberate act).
         defer { changes.publish(.everything) }
         return try await pool.write { db in
-            try db.execute(sql: "UPDATE teams SET disabled_at = ? WHERE name = ?", arguments: [at.map(Self.seconds), team])
+            try db.execute(sql: "UPDATE teams SET disabled_at = ?, disabled_by_admin = ? WHERE name = ?",
+                           arguments: [at.map(Self.seconds), at != nil && byAdmin, team])
             guard db.changesCount == 1 else { return false }
             try Self.append(audit, db)
             return true
         }
     }
 
-    public func teamDisabledAt(_ team: String) async throws -> Date? {
+    public func disabledTeams() async throws -> [String: Bool] {
         try await pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT disabled_at FROM teams WHERE name = ?", arguments: [team]).map(Self.date)
+            try Row.fetchAll(db, sql: "SELECT name, disabled_by_admin FROM teams WHERE disabled_at IS NOT NULL").reduce(into: [:]) {
+                $0[$1["name"]] = $1["disabled_by_admin"] as Bool
+            }
         }
     }
 
@@ -95,14 +104,18 @@ extension SQLiteRepository {
         defer { changes.publish(.key(key.keyID)) }
         return try await pool.write { db in
             try db.execute(sql: """
-                UPDATE api_keys SET name = ?, scopes = ?, expires_at = ?, rate_limit = ?, quota_limit = ?, quota_period = ?,
-                    quota_used = CASE WHEN ? OR ? IS NULL THEN 0 ELSE quota_used END,
-                    quota_window = CASE WHEN ? OR ? IS NULL THEN NULL ELSE quota_window END
+                UPDATE api_keys SET name = ?, scopes = ?, expires_at = ?, rate_limit = ?, quota_limit = ?, quota_period = ?
                 WHERE key_id = ? AND revoked_at IS NULL
                 """, arguments: [key.name, Scope.encode(key.scopes), key.expiresAt.map(Self.seconds), key.rateLimit?.stored,
-                                 key.quota?.limit, key.quota?.period.rawValue, resetQuota, key.quota?.limit, resetQuota,
-                                 key.quota?.limit, key.keyID])
+                                 key.quota?.limit, key.quota?.period.rawValue, key.keyID])
             guard db.changesCount == 1 else { return nil }
+            if resetQuota || key.quota == nil {
+                // The count lives on the quota key: the reset is for every key sharing it.
+                try db.execute(sql: """
+                    UPDATE api_keys SET quota_used = 0, quota_window = NULL
+                    WHERE key_id = COALESCE((SELECT quota_key FROM api_keys WHERE key_id = ?), ?)
+                    """, arguments: [key.keyID, key.keyID])
+            }
             try Self.append(audit, db)
             return try Row.fetchOne(db, sql: "SELECT \(Self.keyColumns) FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.key_id = ?",
                                     arguments: [key.keyID]).map(Self.keyRecord)
@@ -112,14 +125,18 @@ extension SQLiteRepository {
     public func consumeQuota(keyID: String, now: Date) async throws -> QuotaUse {
         // One writer at a time: the read and the update below are one step for every replica of this file.
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT quota_limit, quota_period, quota_used, quota_window FROM api_keys WHERE key_id = ?",
-                                             arguments: [keyID]),
+            guard let row = try Row.fetchOne(db, sql: """
+                    SELECT k.quota_limit, k.quota_period, COALESCE(k.quota_key, k.key_id) AS counter,
+                           c.quota_used AS quota_count, c.quota_window AS quota_count_window
+                    FROM api_keys k JOIN api_keys c ON c.key_id = COALESCE(k.quota_key, k.key_id) WHERE k.key_id = ?
+                    """, arguments: [keyID]),
                   let quota = Self.quota(row) else { return .unlimited }
+            let counter: String = row["counter"]
             let window = quota.period.windowStart(now)
             let used = window == quota.windowStart ? quota.used : 0
             guard used < quota.limit else { return .exceeded }
             try db.execute(sql: "UPDATE api_keys SET quota_used = ?, quota_window = ? WHERE key_id = ?",
-                           arguments: [used + 1, window.map(Self.seconds), keyID])
+                           arguments: [used + 1, window.map(Self.seconds), counter])
             return .allowed(used: used + 1)
         }
     }

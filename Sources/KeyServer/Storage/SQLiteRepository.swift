@@ -87,6 +87,9 @@ public final class SQLiteRepository: KeyRepository {
         ALTER TABLE users ADD COLUMN rate_limit TEXT;
         ALTER TABLE users ADD COLUMN disabled_at INTEGER;
         ALTER TABLE users ADD COLUMN created_by TEXT;
+        ALTER TABLE users ADD COLUMN disabled_by_admin INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE teams ADD COLUMN disabled_by_admin INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE api_keys ADD COLUMN quota_key TEXT;
         ALTER TABLE memberships ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
         ALTER TABLE teams ADD COLUMN disabled_at INTEGER;
         ALTER TABLE api_keys ADD COLUMN created_by TEXT;
@@ -168,7 +171,7 @@ public final class SQLiteRepository: KeyRepository {
                         teams: teams, createdAt: date(row["created_at"]), kind: OwnerKind(rawValue: row["kind"]) ?? .person,
                         adminTeams: adminTeams, allowedScopes: (row["allowed_scopes"] as String?).map(Scope.decode),
                         rateLimit: RateLimitPolicy.stored(row["rate_limit"]), disabledAt: optionalDate(row["disabled_at"]),
-                        createdBy: row["created_by"])
+                        createdBy: row["created_by"], disabledByAdmin: row["disabled_by_admin"] ?? false)
         }
     }
 
@@ -176,7 +179,9 @@ public final class SQLiteRepository: KeyRepository {
 
     static let keyColumns = """
         k.*, u.name AS owner_name, u.kind AS owner_kind, u.disabled_at AS owner_disabled_at,
-        (SELECT t.disabled_at FROM teams t WHERE t.name = k.team) AS team_disabled_at
+        (SELECT t.disabled_at FROM teams t WHERE t.name = k.team) AS team_disabled_at,
+        (SELECT c.quota_used FROM api_keys c WHERE c.key_id = COALESCE(k.quota_key, k.key_id)) AS quota_count,
+        (SELECT c.quota_window FROM api_keys c WHERE c.key_id = COALESCE(k.quota_key, k.key_id)) AS quota_count_window
         """
 
     public func insert(_ key: KeyRecord, audit: AuditEvent) async throws {
@@ -189,12 +194,11 @@ public final class SQLiteRepository: KeyRepository {
     static func insert(_ key: KeyRecord, _ db: Database) throws {
         try db.execute(sql: """
             INSERT INTO api_keys (key_id, secret_hash, name, owner_id, team, scopes, created_at, expires_at, rotated_from,
-                                  created_by, rate_limit, quota_limit, quota_period, quota_used, quota_window)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  created_by, rate_limit, quota_limit, quota_period, quota_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [key.keyID, key.secretHash, key.name, key.ownerID, key.team, Scope.encode(key.scopes),
                              seconds(key.createdAt), key.expiresAt.map(seconds), key.rotatedFrom,
-                             key.createdBy, key.rateLimit?.stored, key.quota?.limit, key.quota?.period.rawValue,
-                             key.quota?.used ?? 0, key.quota?.windowStart.map(seconds)])
+                             key.createdBy, key.rateLimit?.stored, key.quota?.limit, key.quota?.period.rawValue, key.quotaKey])
     }
 
     public func key(id: String) async throws -> KeyRecord? {
@@ -289,14 +293,17 @@ public final class SQLiteRepository: KeyRepository {
                   lastUsedAt: optionalDate(row["last_used_at"]), revokedAt: optionalDate(row["revoked_at"]),
                   revokedBy: row["revoked_by"], revokeReason: row["revoke_reason"], rotatedFrom: row["rotated_from"],
                   rotatedTo: row["rotated_to"], graceEndsAt: optionalDate(row["grace_ends_at"]), createdBy: row["created_by"],
-                  rateLimit: RateLimitPolicy.stored(row["rate_limit"]), quota: quota(row),
+                  rateLimit: RateLimitPolicy.stored(row["rate_limit"]), quota: quota(row), quotaKey: row["quota_key"],
                   ownerKind: OwnerKind(rawValue: row["owner_kind"] ?? "") ?? .person,
                   ownerDisabled: (row["owner_disabled_at"] as Int64?) != nil, teamDisabled: (row["team_disabled_at"] as Int64?) != nil)
     }
 
     static func quota(_ row: Row) -> Quota? {
         guard let limit: Int64 = row["quota_limit"], let period = QuotaPeriod(rawValue: row["quota_period"] ?? "") else { return nil }
-        return Quota(limit: limit, period: period, used: row["quota_used"] ?? 0, windowStart: optionalDate(row["quota_window"]))
+        // The count of the quota key (`quota_count`, read with the key), else the row's own.
+        let used: Int64 = row["quota_count"] ?? row["quota_used"] ?? 0
+        let window: Int64? = row.hasColumn("quota_count") ? row["quota_count_window"] : row["quota_window"]
+        return Quota(limit: limit, period: period, used: used, windowStart: optionalDate(window))
     }
 
     static func teamList(_ text: String?) -> [String] { text?.split(separator: " ").map(String.init).sorted() ?? [] }

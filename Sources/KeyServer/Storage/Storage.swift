@@ -47,7 +47,9 @@ public protocol KeyStore: Sendable {
     /// or nil when there is no such key or it is revoked.
     func update(_ key: KeyRecord, resetQuota: Bool, audit: AuditEvent) async throws -> KeyRecord?
     /// Takes one request from the key's quota, atomically (every replica counts in one place):
-    /// a new window (day, month) starts from zero.
+    /// a new window (day, month) starts from zero. The count lives on the key's `quota_key` (the
+    /// first key of its rotation chain, or the key that minted it), so successors and siblings
+    /// share one count; the limit and period are the key's own.
     func consumeQuota(keyID: String, now: Date) async throws -> QuotaUse
 }
 
@@ -84,11 +86,13 @@ public protocol IdentityStore: Sendable {
     /// In one transaction: revokes every key of the integration still unrevoked, drops its trust
     /// policies, and frees its name (the row stays, renamed `TEAM/NAME#ID`, for the keys' history).
     func deleteIntegration(id: Int64, at: Date, by: String, audit: AuditEvent) async throws
-    /// The kill switch of a user or an integration: `at` disables, nil enables. False when no such user.
-    func setDisabled(userID: Int64, at: Date?, audit: AuditEvent) async throws -> Bool
+    /// The kill switch of a user or an integration: `at` disables (`byAdmin` says whether an admin
+    /// threw it: only an admin may undo that), nil enables. False when no such user.
+    func setDisabled(userID: Int64, at: Date?, byAdmin: Bool, audit: AuditEvent) async throws -> Bool
     /// The kill switch of a team (every key bound to it, integrations' keys included). False when no such team.
-    func setTeamDisabled(_ team: String, at: Date?, audit: AuditEvent) async throws -> Bool
-    func teamDisabledAt(_ team: String) async throws -> Date?
+    func setTeamDisabled(_ team: String, at: Date?, byAdmin: Bool, audit: AuditEvent) async throws -> Bool
+    /// The teams switched off, each with whether an admin threw the switch.
+    func disabledTeams() async throws -> [String: Bool]
 }
 
 /// OIDC trust policies (which CI tokens may be exchanged for which integration's keys), and the
@@ -145,7 +149,7 @@ public enum RotationOutcome: Sendable, Equatable {
 
 /// Storage failures the API answers with a reason code of its own.
 public enum StorageError: Error, Sendable, Equatable {
-    /// A row with this unique name exists (a team, a user).
+    /// A row with this unique name exists (a team, a user, an integration, a policy): 409 `already_exists`.
     case duplicate(String)
     /// The database cannot be reached or is not answering; the request may be retried.
     case unavailable
