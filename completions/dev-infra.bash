@@ -186,7 +186,7 @@ _dev-infra() {
 
 _dev-infra_login() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --with-token --offline --oidc --print-env --version -h --help)
+    non_repeating_flags=(--verbose -v --with-token --web --no-browser --offline --oidc --print-env --version -h --help)
     repeating_options=()
     non_repeating_options=(--profile --api-url --storage --audience --oidc-token-file --oidc-token-env --policy)
     __dev-infra_offer_flags_options 0
@@ -730,7 +730,7 @@ _dev-infra_auth() {
 
 _dev-infra_auth_login() {
     repeating_flags=()
-    non_repeating_flags=(--verbose -v --with-token --offline --oidc --print-env --version -h --help)
+    non_repeating_flags=(--verbose -v --with-token --web --no-browser --offline --oidc --print-env --version -h --help)
     repeating_options=()
     non_repeating_options=(--profile --api-url --storage --audience --oidc-token-file --oidc-token-env --policy)
     __dev-infra_offer_flags_options 0

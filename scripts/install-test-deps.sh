@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, when any is missing: as root directly, else
-# with sudo. Nothing else: the Python tools (schemathesis) go into .build-venv/ when their script runs.
+# with sudo. Nothing else: the Python tools (schemathesis, selenium) go into .build-venv*/ when their
+# scripts run.
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,7 @@ packages=(
     strace                                             # the kill tests' kills at exact write steps
     postgresql-15 postgresql-client-15                 # the server suites' second backend (scripts/start-postgres.sh)
     nginx                                              # the gateway tests (examples/nginx), auth_request module
+    chromium chromium-driver fonts-dejavu-core         # the browser tests (tests/browser): headless Chromium, its chromedriver, a font for screenshots
 )
 missing=()
 for pkg in "${packages[@]}"; do

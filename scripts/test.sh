@@ -4,7 +4,8 @@
 #   2. one debug build, every Swift test target on it (`swift test`), on SQLite, then again with a
 #      throwaway PostgreSQL (scripts/start-postgres.sh): the server suites on the second backend,
 #      and the replica and outage tests that need it,
-#      and the Python example service (examples/python) against the server binary,
+#      the Python example service (examples/python) against the server binary, and the pages in
+#      Debian's headless Chromium (tests/browser: Selenium, no display; screenshots in .build/screenshots),
 #   3. the generated man page, completions and embedded openapi.yaml are current,
 #   4. kill tests: the CLI and the server SIGKILLed mid-write, their files and database checked,
 #   5. contract fuzzing: schemathesis against the running server's /openapi.yaml,
@@ -27,6 +28,9 @@ swift test --skip-build
 
 step "examples: the Python service behind introspection"
 examples/python/run-tests.sh
+
+step "browser: the pages in headless Chromium, with the real CLI"
+DEV_INFRA_SERVER_BIN=.build/debug/dev-infra-server DEV_INFRA_BIN=.build/debug/dev-infra tests/browser/run-tests.sh
 
 step "swift test (PostgreSQL)"
 pgdir=$(mktemp -d)

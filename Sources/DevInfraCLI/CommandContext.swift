@@ -17,6 +17,8 @@ public struct CommandContext: Sendable {
     public var stdout: @Sendable (String) -> Void
     public var stderr: @Sendable (String) -> Void
     public var stdinIsTerminal: Bool
+    /// Whether stderr is a terminal (and not a dumb one): where a spinner may redraw its line.
+    public var stderrIsTerminal: Bool
     /// nil means the real Secret Service.
     public var keyring: (any Keyring)?
     /// A file's bytes, or nil when it cannot be read (an OIDC token file, say).
@@ -26,7 +28,8 @@ public struct CommandContext: Sendable {
                 readHidden: @escaping @Sendable (String) -> String?,
                 readLine: @escaping @Sendable (String) -> String? = { _ in nil }, stdout: @escaping @Sendable (String) -> Void,
                 stderr: @escaping @Sendable (String) -> Void, stdinIsTerminal: Bool, keyring: (any Keyring)? = nil,
-                readFile: @escaping @Sendable (String) -> Data? = { FileManager.default.contents(atPath: $0) }) {
+                readFile: @escaping @Sendable (String) -> Data? = { FileManager.default.contents(atPath: $0) },
+                stderrIsTerminal: Bool = false) {
         self.environment = environment
         self.readStdin = readStdin
         self.readHidden = readHidden
@@ -36,20 +39,23 @@ public struct CommandContext: Sendable {
         self.stdinIsTerminal = stdinIsTerminal
         self.keyring = keyring
         self.readFile = readFile
+        self.stderrIsTerminal = stderrIsTerminal
     }
 
     /// The context commands run in; tests may replace it before calling a command's `run()`.
     nonisolated(unsafe) public static var current: CommandContext = .live()
 
     public static func live() -> CommandContext {
-        CommandContext(
-            environment: Terminal.environment(),
+        let environment = Terminal.environment()
+        return CommandContext(
+            environment: environment,
             readStdin: { Terminal.readAll(fd: 0) },
             readHidden: { Terminal.readHidden(prompt: $0) },
             readLine: { Terminal.readLine(prompt: $0) },
             stdout: { Terminal.writeOut($0) },
             stderr: { Terminal.writeErr($0) },
-            stdinIsTerminal: isatty(0) == 1
+            stdinIsTerminal: isatty(0) == 1,
+            stderrIsTerminal: isatty(2) == 1 && environment["TERM"] != "dumb"
         )
     }
 

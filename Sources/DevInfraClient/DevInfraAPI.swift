@@ -358,6 +358,124 @@ public struct DevInfraAPI: Sendable {
         try await call { try await client.deleteTrustPolicy(path: .init(name: name)).ok.body.json }
     }
 
+    // MARK: Device authorization grant (RFC 8628), for `login --web`
+
+    /// `POST /v1/device/code`: a device code for this client, and the user code a person approves
+    /// in a browser. No credential is sent.
+    public func requestDeviceCode(clientID: String, scope: String, machine: String) async throws -> DeviceAuthorization {
+        let (status, headers, body) = try await postForm("/v1/device/code", [("client_id", clientID), ("scope", scope), ("machine", machine)])
+        guard status == 200 else { throw Self.deviceError(status: status, retryAfter: headers.first(name: "Retry-After"), body: body) }
+        guard let authorization = try? JSONDecoder().decode(DeviceAuthorization.self, from: body),
+              !authorization.deviceCode.isEmpty, !authorization.userCode.isEmpty, !authorization.verificationURI.isEmpty,
+              authorization.expiresIn > 0 else {
+            throw RemoteError.unexpected(status: status, detail: "the answer to POST /v1/device/code is not a device authorization (RFC 8628)")
+        }
+        return authorization
+    }
+
+    /// `POST /v1/device/token`, once: the key when the code was approved, or where the grant stands.
+    /// Answers other than RFC 6749 error objects (problem+json of a 429 or a 503) are thrown.
+    public func pollDeviceToken(deviceCode: String, clientID: String) async throws -> DeviceTokenAnswer {
+        let (status, headers, body) = try await postForm("/v1/device/token", [("grant_type", Self.deviceGrantType),
+                                                                              ("device_code", deviceCode), ("client_id", clientID)])
+        if status == 200 {
+            struct Issued: Decodable {
+                struct Key: Decodable { var id: String?; var name: String? }
+                var accessToken: String
+                var key: Key?
+                enum CodingKeys: String, CodingKey { case accessToken = "access_token", key }
+            }
+            guard let issued = try? JSONDecoder().decode(Issued.self, from: body), !issued.accessToken.isEmpty else {
+                throw RemoteError.unexpected(status: status, detail: "the answer to POST /v1/device/token holds no access_token")
+            }
+            return .issued(accessToken: issued.accessToken, keyID: issued.key?.id, keyName: issued.key?.name)
+        }
+        guard let error = Self.oauthError(body) else { throw Self.deviceError(status: status, retryAfter: headers.first(name: "Retry-After"), body: body) }
+        switch error.error {
+        case "authorization_pending": return .pending
+        case "slow_down": return .slowDown
+        case "access_denied": return .denied
+        case "expired_token": return .expired
+        default: return .refused(status: status, error: error.error, description: error.description)
+        }
+    }
+
+    /// RFC 8628 §3.4's grant type.
+    public static let deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
+
+    /// An RFC 6749 §5.2 error object, when `body` is one with a well-formed `error`.
+    static func oauthError(_ body: Data) -> (error: String, description: String?)? {
+        struct OAuthError: Decodable {
+            var error: String
+            var errorDescription: String?
+            enum CodingKeys: String, CodingKey { case error, errorDescription = "error_description" }
+        }
+        guard let object = try? JSONDecoder().decode(OAuthError.self, from: body),
+              (1...64).contains(object.error.utf8.count),
+              object.error.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "_") }) else { return nil }
+        return (object.error, object.errorDescription)
+    }
+
+    /// A refusal of a device endpoint: the RFC 6749 `error` as the code, or the server's problem+json.
+    static func deviceError(status: Int, retryAfter: String?, body: Data) -> RemoteError {
+        if let error = oauthError(body) {
+            return .problem(status: status, code: error.error, detail: error.description ?? "the server answered \(error.error)",
+                            scope: nil, retryAfter: retryAfter.flatMap { Int($0) })
+        }
+        var fields = HTTPFields()
+        if let retryAfter { fields[.retryAfter] = retryAfter }
+        return RemoteError.from(status: status, headers: fields, body: body)
+    }
+
+    /// A form POST (`application/x-www-form-urlencoded`) to the API through this client's HTTP
+    /// client: its TLS, timeouts and answer-size bound, no credential, no retries. `--verbose`
+    /// shows the method, URL and status only: the form holds the device code.
+    func postForm(_ path: String, _ fields: [(String, String)]) async throws -> (status: Int, headers: HTTPHeaders, body: Data) {
+        let url = serverURL + path
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: Self.formEncoded(fields)))
+        options.verbose?("> POST \(url)")
+        let started = Date()
+        do {
+            let response = try await http.execute(request, timeout: .seconds(Int64(options.requestTimeout)))
+            if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > options.maxResponseBytes {
+                throw ResponseTooLarge()
+            }
+            let data = Data(try await response.body.collect(upTo: options.maxResponseBytes).readableBytesView)
+            options.verbose?("< \(response.status.code) \(response.status.reasonPhrase) (\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
+            return (Int(response.status.code), response.headers, data)
+        } catch {
+            options.verbose?("< failed after \(Int(Date().timeIntervalSince(started) * 1000)) ms")
+            throw map(error)
+        }
+    }
+
+    /// `application/x-www-form-urlencoded` as the WHATWG URL standard writes it: UTF-8, `*-._`
+    /// and alphanumerics as they are, space as `+`, every other byte percent-encoded.
+    public static func formEncoded(_ fields: [(String, String)]) -> String {
+        func encode(_ text: String) -> String {
+            var out = ""
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                     UInt8(ascii: "*"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
+                    out.unicodeScalars.append(Unicode.Scalar(byte))
+                case UInt8(ascii: " "):
+                    out += "+"
+                default:
+                    let hex: [Unicode.Scalar] = Array("0123456789ABCDEF".unicodeScalars)
+                    let escaped: [Unicode.Scalar] = ["%", hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+                    out.unicodeScalars.append(contentsOf: escaped)
+                }
+            }
+            return out
+        }
+        return fields.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
+    }
+
     /// A GET to a URL outside the API (the GitHub Actions OIDC token endpoint), with this client's
     /// TLS, timeouts and answer-size bound: the status and the body. Nothing of the credential is sent.
     public static func fetch(url: String, headers: [(name: String, value: String)], options: Options = Options()) async throws -> (status: Int, body: Data) {
@@ -398,4 +516,48 @@ public struct DevInfraAPI: Sendable {
             throw map(error)
         }
     }
+}
+
+/// `POST /v1/device/code`'s answer (RFC 8628 §3.2).
+public struct DeviceAuthorization: Sendable, Equatable, Decodable {
+    public var deviceCode: String
+    /// What the person types or confirms in the browser, as `WDJB-MJHT`.
+    public var userCode: String
+    public var verificationURI: String
+    /// The verification URI with the user code filled in, when the server gives one.
+    public var verificationURIComplete: String?
+    /// Seconds the device code lives.
+    public var expiresIn: Int
+    /// Seconds to wait between polls; RFC 8628 says 5 when absent.
+    public var interval: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case deviceCode = "device_code", userCode = "user_code", verificationURI = "verification_uri"
+        case verificationURIComplete = "verification_uri_complete", expiresIn = "expires_in", interval
+    }
+
+    public init(deviceCode: String, userCode: String, verificationURI: String, verificationURIComplete: String?, expiresIn: Int, interval: Int?) {
+        self.deviceCode = deviceCode
+        self.userCode = userCode
+        self.verificationURI = verificationURI
+        self.verificationURIComplete = verificationURIComplete
+        self.expiresIn = expiresIn
+        self.interval = interval
+    }
+}
+
+/// Where a device grant stands after one poll of `POST /v1/device/token` (RFC 8628 §3.5).
+public enum DeviceTokenAnswer: Sendable, Equatable {
+    /// Approved: the new key, given once, with its id and name when the server says them.
+    case issued(accessToken: String, keyID: String?, keyName: String?)
+    /// `authorization_pending`: nobody approved or denied yet.
+    case pending
+    /// `slow_down`: polled too soon; wait 5 s longer from now on.
+    case slowDown
+    /// `access_denied`
+    case denied
+    /// `expired_token`: the code expired, or its key was already delivered.
+    case expired
+    /// Any other RFC 6749 error (`invalid_grant`, `invalid_client`, `unsupported_grant_type`, ...).
+    case refused(status: Int, error: String, description: String?)
 }

@@ -19,6 +19,11 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case oidcReplay = "oidc_replay"
     case oidcClaimsMismatch = "oidc_claims_mismatch"
     case oidcIssuerUnreachable = "oidc_issuer_unreachable"
+    // `login --web` (the RFC 8628 device grant), client side only: how the browser sign-in ended.
+    /// The person denied the code in the browser.
+    case accessDenied = "access_denied"
+    /// The code expired (10 minutes) before anyone approved it.
+    case expiredToken = "expired_token"
     // 403
     case insufficientScope = "insufficient_scope"
     case teamMismatch = "team_mismatch"
@@ -64,7 +69,7 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
         switch self {
         case .missingCredentials, .malformedKey, .unknownKey, .keyRevoked, .keyExpired, .invalidToken, .invalidCredentials,
              .credentialServerMismatch, .keyDisabled, .oidcInvalidToken, .oidcUntrustedIssuer, .oidcAudienceMismatch,
-             .oidcTokenExpired, .oidcReplay:
+             .oidcTokenExpired, .oidcReplay, .accessDenied, .expiredToken:
             .notAuthenticated
         case .insufficientScope, .teamMismatch, .adminRequired, .expiryExceedsCredential, .oidcClaimsMismatch: .forbidden
         case .rateLimited, .quotaExceeded: .rateLimited
@@ -97,7 +102,7 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
         case .databaseUnavailable, .oidcIssuerUnreachable: 503
         case .keyringUnavailable, .keyringTimeout, .keyringFailed, .keyringLocked, .fileUnreadable, .fileCorrupt,
              .filePermissions, .fileWriteFailed, .serverUnreachable, .serverError, .tlsUntrusted, .invalidArgument, .notATerminal,
-             .commandFailed, .notImplemented, .credentialServerMismatch:
+             .commandFailed, .notImplemented, .credentialServerMismatch, .accessDenied, .expiredToken:
             nil
         }
     }

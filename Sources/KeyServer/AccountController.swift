@@ -25,6 +25,15 @@ struct AccountController {
     /// anything is written; a wrong user and a wrong password read the same and cost the same.
     func token(_ request: Request, context: ServerContext) async throws -> Response {
         let input = try await services.decode(TokenBody.self, from: request, allowed: ["username", "password"])
+        let user = try await checkPassword(username: input.username, password: input.password, context: context, credential: "password")
+        return try .json(TokenView(accessToken: try JWTSigner(secrets: services.secrets).sign(user: user, now: services.clock())))
+    }
+
+    /// The user whose password this is, for the API's sign-in and the pages' (`credential` says
+    /// which, in the audit): throttled by client address and by username before bcrypt runs and
+    /// before anything is written; a wrong user and a wrong password read the same and cost the same.
+    func checkPassword(username: String, password: String, context: ServerContext, credential: String) async throws -> User {
+        let input = (username: username, password: password)
         guard input.password.utf8.count <= 1024 else { throw APIError.invalidRequest("field \"password\" is longer than 1024 bytes") }
         let now = services.clock()
         let nameBucket = Data(SHA256.hash(data: Data(input.username.utf8))).base64EncodedString()
@@ -56,8 +65,8 @@ struct AccountController {
             services.reject(.init(at: now, event: "login.failed", actor: user.name, code: ReasonCode.keyDisabled.rawValue), context)
             throw APIError(.keyDisabled, "\(user.name) is switched off; an admin can enable the account again")
         }
-        await services.audit(.init(at: now, event: "login", actor: user.name, credential: "password"), context)
-        return try .json(TokenView(accessToken: try JWTSigner(secrets: services.secrets).sign(user: user, now: now)))
+        await services.audit(.init(at: now, event: "login", actor: user.name, credential: credential), context)
+        return user
     }
 
     struct WhoamiView: Encodable, Sendable {

@@ -71,7 +71,8 @@ public func buildApplication(_ configuration: ServerConfiguration, repository: a
     var logger = Logger(label: "dev-infra-server")
     logger.logLevel = configuration.logLevel
     let services = Services(repository: repository, secrets: secrets, clock: configuration.clock, limits: configuration.limits,
-                            logger: logger, verifyPassword: configuration.verifyPassword, keyCacheSize: configuration.keyCacheSize)
+                            logger: logger, verifyPassword: configuration.verifyPassword, keyCacheSize: configuration.keyCacheSize,
+                            servesTLS: configuration.tls != nil)
     let readTimeout = TimeAmount.seconds(configuration.requestReadTimeout.components.seconds)
     let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(timeout: readTimeout)],
                                                              idleTimeout: .seconds(configuration.idleTimeout.components.seconds)))
@@ -127,9 +128,11 @@ func registerRoutes(_ router: Router<ServerContext>, _ services: Services) {
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
     }
     let account = AccountController(services: services)
+    WebController(services: services).register(router)
     let v1 = router.group("v1")
     v1.post("auth/token", use: account.token)
     CheckController(services: services).register(v1)
+    DeviceController(services: services).register(v1)
     v1.group().add(middleware: AuthMiddleware(services: services, limiter: (services.introspections, .keysIntrospect)))
         .post("introspect", use: IntrospectionController(services: services).introspect)
     let protected = v1.group().add(middleware: AuthMiddleware(services: services))

@@ -17,4 +17,10 @@ enum ClientAddress {
         let prefix = all.prefix(8)
         return prefix.map { String(format: "%02x", $0) }.joined() + "::/64"
     }
+
+    /// 127.0.0.0/8 or ::1 (also as ::ffff:127.x.y.z).
+    static func isLoopback(_ address: String?) -> Bool {
+        guard let address else { return false }
+        return address == "::1" || address.hasPrefix("127.") || address.hasPrefix("::ffff:127.")
+    }
 }

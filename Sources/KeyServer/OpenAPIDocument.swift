@@ -146,6 +146,65 @@ paths:
           content:
             application/problem+json:
               schema: {$ref: "#/components/schemas/Problem"}
+  /v1/device/code:
+    post:
+      operationId: requestDeviceCode
+      summary: Start a sign-in from a browser (RFC 8628 device authorization grant); `dev-infra login --web` calls it.
+      description: |
+        No credential. The answer holds a `device_code`, the CLI's secret for polling
+        `/v1/device/token`, and a `user_code` that a person signed in at `verification_uri` (the
+        `/device` page) approves or denies. On approval the server mints a personal key for that
+        person, named `dev-infra CLI on <machine>`, with the scopes asked for narrowed to the
+        person's own. Codes expire after `expires_in` seconds (600), are stored hashed, and give
+        their key once; wrong user codes typed on the page are throttled. Refusals are RFC 6749 §5.2
+        error objects, which OAuth clients expect, not problem+json.
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema: {$ref: "#/components/schemas/DeviceCodeForm"}
+      responses:
+        "200":
+          description: The codes, and where the person approves them.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/DeviceAuthorization"}
+        "400": {$ref: "#/components/responses/OAuthError"}
+        "401": {$ref: "#/components/responses/OAuthError"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "429":
+          description: Too many codes asked for from this client address (`slow_down`).
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/OAuthError"}
+        "503": {$ref: "#/components/responses/OAuthUnavailable"}
+  /v1/device/token:
+    post:
+      operationId: pollDeviceToken
+      summary: Poll for the key of a device code (RFC 8628 §3.4); once approved, the key is in the answer, once.
+      description: |
+        No credential: the device code is the credential. Until someone answers the code, the
+        answer is 400 `authorization_pending`; polling sooner than `interval` seconds after the
+        last poll is 400 `slow_down` and adds 5 s to the interval. A denied code is
+        `access_denied`; an expired code, or one whose key was already given, is `expired_token`;
+        an unknown code is `invalid_grant`.
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema: {$ref: "#/components/schemas/DeviceTokenForm"}
+      responses:
+        "200":
+          description: The code was approved; the raw key is in the response, once.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/DeviceToken"}
+        "400": {$ref: "#/components/responses/OAuthError"}
+        "401": {$ref: "#/components/responses/OAuthError"}
+        "413": {$ref: "#/components/responses/Problem"}
+        "503": {$ref: "#/components/responses/OAuthUnavailable"}
   /v1/whoami:
     get:
       operationId: whoami
@@ -711,6 +770,24 @@ components:
       content:
         application/problem+json:
           schema: {$ref: "#/components/schemas/Problem"}
+    OAuthError:
+      description: |
+        An RFC 6749 §5.2 error object: `error` says where the grant stands or why the request was
+        refused (`invalid_client` is 401, the others 400).
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/OAuthError"}
+    OAuthUnavailable:
+      description: |
+        The server could not draw a free user code (`server_error`, an RFC 6749 error object), or
+        the database is not answering (`database_unavailable`, problem+json); see `Retry-After`.
+      headers:
+        Retry-After: {schema: {type: integer}}
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/OAuthError"}
+        application/problem+json:
+          schema: {$ref: "#/components/schemas/Problem"}
     Denied:
       description: A forward-auth denial, its details repeated in headers for gateways that keep only those.
       headers:
@@ -801,6 +878,56 @@ components:
                  database_unavailable, oidc_issuer_unreachable]
         scope: {type: string}
         request_id: {type: string}
+    DeviceCodeForm:
+      type: object
+      description: RFC 8628 §3.1's encoding. Other parameters are ignored; a parameter given twice is a 400.
+      required: [client_id]
+      properties:
+        client_id: {type: string, enum: [dev-infra], description: The only client there is.}
+        scope:
+          type: string
+          description: "The scopes the key should hold, space-separated; empty or absent: the user's default scopes. The approver's own scopes narrow them."
+          pattern: "^ *((keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin)( +(keys:read|keys:write|projects:read|projects:write|audit:read|keys:introspect|admin))*)? *$"
+        machine:
+          type: string
+          description: "The asking machine's name, for the key's name `dev-infra CLI on <machine>` (60 characters are kept; default `unknown machine`)."
+    DeviceAuthorization:
+      type: object
+      required: [device_code, user_code, verification_uri, verification_uri_complete, expires_in, interval]
+      properties:
+        device_code: {type: string, description: "The CLI's secret for polling /v1/device/token; never shown to a person."}
+        user_code:
+          type: string
+          pattern: "^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$"
+          description: What the person confirms on the page; letters without vowels or look-alikes. Dashes and spaces typed with it are ignored, and case.
+        verification_uri: {type: string, description: "The `/device` page."}
+        verification_uri_complete: {type: string, description: "The `/device` page with the user code filled in."}
+        expires_in: {type: integer, description: Seconds the codes live (600).}
+        interval: {type: integer, description: Seconds to wait between polls of /v1/device/token (5).}
+    DeviceTokenForm:
+      type: object
+      description: RFC 8628 §3.4's encoding. Other parameters are ignored; a parameter given twice is a 400.
+      required: [grant_type, device_code, client_id]
+      properties:
+        grant_type: {type: string, enum: ["urn:ietf:params:oauth:grant-type:device_code"]}
+        device_code: {type: string, minLength: 1}
+        client_id: {type: string, enum: [dev-infra]}
+    DeviceToken:
+      type: object
+      required: [access_token, token_type, key]
+      properties:
+        access_token: {type: string, description: "The raw key. Given once."}
+        token_type: {type: string, enum: [Bearer]}
+        key: {$ref: "#/components/schemas/Key"}
+    OAuthError:
+      type: object
+      required: [error]
+      properties:
+        error:
+          type: string
+          enum: [authorization_pending, slow_down, access_denied, expired_token, invalid_request, invalid_client, invalid_grant,
+                 invalid_scope, unsupported_grant_type, server_error]
+        error_description: {type: string, description: For humans; not a contract.}
     CreateKey:
       type: object
       additionalProperties: false

@@ -5,7 +5,8 @@ import NIOCore
 
 /// Who is calling: resolved once by `AuthMiddleware` and read by every controller.
 public struct Principal: Sendable {
-    public enum Kind: String, Sendable { case key, jwt }
+    /// A key, a JWT from `/v1/auth/token`, or a browser's session (the pages).
+    public enum Kind: String, Sendable { case key, jwt, session }
     public var kind: Kind
     public var user: User
     public var keyID: String?
@@ -29,7 +30,7 @@ public struct Principal: Sendable {
 
     var isAdmin: Bool { scopes.contains(.admin) && user.isAdmin }
     /// What the audit names as the acting credential: the key id, or `jwt`.
-    var credential: String { keyID ?? "jwt" }
+    var credential: String { keyID ?? (kind == .session ? "session" : "jwt") }
     /// What idempotency records are keyed by: the key, or the user's signed-in sessions.
     var idempotencyScope: String { keyID ?? "jwt:\(user.id)" }
     /// The rate-limit bucket: per key, or per user for JWTs.

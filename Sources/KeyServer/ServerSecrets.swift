@@ -8,10 +8,13 @@ import Foundation
 public struct ServerSecrets: Sendable {
     let signingKey: SymmetricKey
     let sealingKey: SymmetricKey
+    /// For MACs of short codes stored in the database (device user codes).
+    let codeKey: SymmetricKey
 
     public init(key: SymmetricKey) {
         signingKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("dev-infra jwt-hs256 v1".utf8), outputByteCount: 32)
         sealingKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("dev-infra idempotency-seal v1".utf8), outputByteCount: 32)
+        codeKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("dev-infra code-mac v1".utf8), outputByteCount: 32)
     }
 
     public struct Failure: DevInfraError {
@@ -51,6 +54,8 @@ public struct ServerSecrets: Sendable {
         for (a, b) in zip(computed, hash) { difference |= a ^ b }
         return difference == 0
     }
+
+    func mac(_ text: String) -> Data { Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: codeKey)) }
 
     func seal(_ text: String) throws -> Data {
         guard let combined = try AES.GCM.seal(Data(text.utf8), using: sealingKey).combined else {

@@ -42,6 +42,12 @@ public final class Services: Sendable {
     let teamSwitches: TeamSwitches
     /// OIDC trust policies and token exchange.
     let trust: TrustService
+    /// Whether this server speaks https itself (cookies and device URLs follow).
+    let servesTLS: Bool
+    /// RFC 8628 device grants: `dev-infra login --web`.
+    let devices: DeviceService
+    /// Browser sign-in, sessions and passwords.
+    var web: WebSessions { WebSessions(services: self) }
     /// bcrypt's verify; a parameter so a test can count that an unknown user costs one too.
     let verifyPassword: @Sendable (_ password: String, _ hash: String) -> Bool
 
@@ -50,7 +56,8 @@ public final class Services: Sendable {
     let metrics = ServerMetrics()
 
     init(repository: any KeyRepository, secrets: ServerSecrets, clock: @escaping @Sendable () -> Date, limits: ServerLimits, logger: Logger,
-         verifyPassword: @escaping @Sendable (String, String) -> Bool, keyCacheSize: Int = 100_000) {
+         verifyPassword: @escaping @Sendable (String, String) -> Bool, keyCacheSize: Int = 100_000, servesTLS: Bool = false) {
+        self.servesTLS = servesTLS
         self.repository = repository
         self.secrets = secrets
         self.clock = clock
@@ -68,6 +75,7 @@ public final class Services: Sendable {
         keys = KeyService(repository: repository, secrets: secrets, clock: clock, usage: usage, rejections: rejections, guardrails: guardrails)
         identities = IdentityService(repository: repository, guardrails: guardrails, clock: clock)
         teamSwitches = TeamSwitches(repository: repository)
+        devices = DeviceService(repository: repository, secrets: secrets, clock: clock)
         trust = TrustService(repository: repository, clock: clock, verifier: OIDCVerifier(clock: clock, client: OIDCVerifier.client))
     }
 

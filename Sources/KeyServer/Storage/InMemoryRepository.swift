@@ -9,6 +9,8 @@ public final class InMemoryRepository: KeyRepository {
     struct State {
         var teams: [String: Date] = [:]
         var disabledTeams: [String: (at: Date, byAdmin: Bool)] = [:]
+        var sessions: [String: WebSession] = [:]
+        var grants: [Data: DeviceGrant] = [:]
         /// Quota counts by quota key (see `KeyRecord.quotaKey`).
         var quotaCounts: [String: (used: Int64, window: Date?)] = [:]
         var policies: [String: TrustPolicy] = [:]

@@ -100,6 +100,8 @@ extension PostgresRepository {
                 issuer TEXT NOT NULL, jti TEXT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (issuer, jti))
             """,
         ]),
+        // As SQLite's v4: browser sessions and device grants.
+        Migration(version: "v4", statements: PostgresRepository.v4),
     ]
 
     /// Applies the migrations not yet applied, in one transaction. Replicas starting together

@@ -78,6 +78,10 @@ public final class SQLiteRepository: KeyRepository {
             // token ids already exchanged.
             try db.execute(sql: Self.v3)
         }
+        migrator.registerMigration("v4") { db in
+            // Browser sessions and RFC 8628 device grants.
+            try db.execute(sql: Self.v4)
+        }
         return migrator
     }
 

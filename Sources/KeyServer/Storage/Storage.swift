@@ -107,6 +107,31 @@ public protocol TrustPolicyStore: Sendable {
     func claimTokenID(issuer: String, jti: String, expiresAt: Date, now: Date) async throws -> Bool
 }
 
+/// Browser sessions, passwords, and RFC 8628 device grants.
+public protocol WebStore: Sendable {
+    /// Stores the session, forgetting expired ones.
+    func createSession(_ session: WebSession) async throws
+    /// The session and its user, unless unknown or expired at `now`.
+    func session(id: String, now: Date) async throws -> (WebSession, User)?
+    func deleteSession(id: String) async throws
+    /// Every session of the user: a password change, a switched-off account.
+    func deleteSessions(userID: Int64) async throws
+    /// A new password hash, and every session of the user ended, in one transaction.
+    func setPassword(userID: Int64, hash: String, audit: AuditEvent) async throws
+    /// Stores the grant (a user code already pending is `StorageError.duplicate`), forgetting
+    /// grants that expired a day ago.
+    func createDeviceGrant(_ grant: DeviceGrant) async throws
+    func deviceGrant(userCodeHash: Data) async throws -> DeviceGrant?
+    func deviceGrant(deviceCodeHash: Data) async throws -> DeviceGrant?
+    /// Records a poll (and the interval it leaves): slow_down's bookkeeping.
+    func polled(deviceCodeHash: Data, at: Date, interval: Int) async throws
+    /// Approves (with the minted key, inserted in the same transaction) or denies a grant that is
+    /// still pending; false when it no longer was (another tab answered first), and nothing changes.
+    func resolve(_ grant: DeviceGrant, key: KeyRecord?, audit: AuditEvent) async throws -> Bool
+    /// The approved grant, with its sealed key, exactly once: it becomes `delivered` and forgets the key.
+    func deliver(deviceCodeHash: Data) async throws -> DeviceGrant?
+}
+
 /// The small protected resource of the API.
 public protocol ProjectStore: Sendable {
     func projects(team: String) async throws -> [Project]
@@ -114,7 +139,7 @@ public protocol ProjectStore: Sendable {
 }
 
 /// Everything the server stores, and how a replica hears of changes made elsewhere.
-public protocol KeyRepository: UserStore, KeyStore, IdempotencyStore, AuditStore, ProjectStore, IdentityStore, TrustPolicyStore {
+public protocol KeyRepository: UserStore, KeyStore, IdempotencyStore, AuditStore, ProjectStore, IdentityStore, TrustPolicyStore, WebStore {
     /// What a cache of key records may rely on to hear of changes (see `KeyCache`).
     var changes: ChangeFeed { get }
     /// A cheap round trip: the readiness answer of `/readyz`.
