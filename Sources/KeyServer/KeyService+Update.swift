@@ -67,8 +67,8 @@ extension KeyService {
         }
         if input.resetQuota {
             guard principal.isAdmin else { throw APIError(.adminRequired, "resetting a key's quota is an admin's adjustment", scope: "admin") }
-            guard old.quota != nil || input.quota != nil else { throw APIError.invalidRequest("key \(old.keyID) has no quota to reset") }
-            changed.append("quota_used")
+            // A key without a quota has no count to reset: nothing to do, and nothing wrong.
+            if old.quota != nil || input.quota != nil { changed.append("quota_used") }
         }
         guard !changed.isEmpty else {
             if input.namesAField { return old }

@@ -57,6 +57,21 @@ COMPLETE_URI = re.compile(r"(https?://[^\s\"'<>]+/device\?user_code=[A-Za-z0-9%-
 
 # --- HTTP without a browser -------------------------------------------------------------------------
 
+
+def gone(element):
+    """Like expected_conditions.staleness_of, for every way chromedriver says an element left the
+    page: Chromium 156 answers "Node with given id does not belong to the document" (a plain
+    WebDriverException) where older ones raised StaleElementReferenceException."""
+    from selenium.common.exceptions import WebDriverException
+
+    def check(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+    return check
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None  # the caller sees the 303 itself
@@ -249,7 +264,7 @@ class Browser:
         """Clicks a button or link that loads a new page, and waits for that page."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        self.wait(expected_conditions.staleness_of(old), message="the click did not load a new page")
+        self.wait(gone(old), message="the click did not load a new page")
         self.wait(lambda d: d.execute_script("return document.readyState") == "complete")
         self.collect_console()
 

@@ -18,7 +18,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select
 
-from conftest import ALICE_PASSWORD, RAW_KEY, ROOT_PASSWORD, SCREENSHOTS, http
+from conftest import ALICE_PASSWORD, RAW_KEY, ROOT_PASSWORD, SCREENSHOTS, gone, http
 
 PAGES = ["login", "device", "device-confirm", "device-done", "keys", "key-created", "revoke-confirm", "audit"]
 CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; "
@@ -102,7 +102,7 @@ def test_login_form_by_keyboard_only(server, open_browser):
     assert driver.switch_to.active_element.get_attribute("name") == "password", "Tab from username did not reach password"
     old = driver.find_element(By.TAG_NAME, "html")
     ActionChains(driver).send_keys(ALICE_PASSWORD).send_keys(Keys.ENTER).perform()
-    browser.wait(expected_conditions.staleness_of(old), message="Enter did not submit the login form")
+    browser.wait(gone(old), message="Enter did not submit the login form")
     assert browser.path == "/keys", f"{browser.path}:\n{browser.text[:2000]}"
     assert driver.get_cookie("dinf_session")
 

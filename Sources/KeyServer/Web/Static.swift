@@ -99,11 +99,13 @@ enum WebStatic {
         .copy-row { display: flex; flex-wrap: wrap; gap: 0.5rem; }
         .copy-row input { flex: 1 1 16rem; }
 
-        .table-wrap { overflow-x: auto; max-width: 100%; border: 1px solid #d1d5db; border-radius: 0.375rem; }
+        /* relative: the visually hidden labels inside (absolutely placed) stay within the scroller. */
+        .table-wrap { position: relative; overflow-x: auto; max-width: 100%; border: 1px solid #d1d5db; border-radius: 0.375rem; }
         table { border-collapse: collapse; width: 100%; font-size: 0.9375rem; }
         th, td { text-align: left; vertical-align: top; padding: 0.5rem 0.625rem; border-bottom: 1px solid #d1d5db; }
         thead th { background: #f3f4f6; white-space: nowrap; }
         tbody th { font-weight: 600; }
+        td code { overflow-wrap: normal; white-space: nowrap; }
         .row-actions { white-space: nowrap; }
         .row-actions a + a { margin-left: 0.75rem; }
         .state { font-weight: 600; }
@@ -116,6 +118,13 @@ enum WebStatic {
           header.site .signout { margin-left: 0; }
           .facts { grid-template-columns: 1fr; }
           .facts dd { margin-bottom: 0.5rem; }
+          /* On a phone a key is a card: each cell on its own line, named by its column. */
+          .table-wrap:has(table.stack) { border: 0; }
+          table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+          table.stack tr { display: block; border: 1px solid #d1d5db; border-radius: 0.375rem; margin-bottom: 0.75rem; }
+          table.stack th, table.stack td { display: block; border-bottom: 0; padding: 0.25rem 0.75rem; }
+          table.stack td::before { content: attr(data-label) ": "; font-weight: 600; }
+          table.stack .row-actions { white-space: normal; }
         }
 
         """

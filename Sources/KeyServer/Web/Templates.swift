@@ -137,20 +137,20 @@ enum WebTemplates {
         {{^rows}}<p>No keys to show.</p>{{/rows}}
         {{#hasRows}}
         <div class="table-wrap" role="region" aria-labelledby="keys-heading" tabindex="0">
-        <table>
+        <table class="stack">
         <thead><tr><th scope="col">Name</th><th scope="col">ID</th><th scope="col">Owner</th><th scope="col">State</th><th scope="col">Scopes</th><th scope="col">Team</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col">Actions</th></tr></thead>
         <tbody>
         {{#rows}}
         <tr>
         <th scope="row">{{name}}</th>
-        <td><code>{{id}}</code></td>
-        <td>{{owner}}</td>
-        <td><span class="state state-{{state}}">{{state}}</span>{{#rowNote}}<br><span class="hint">{{.}}</span>{{/rowNote}}</td>
-        <td>{{#scopes}}<code>{{.}}</code> {{/scopes}}</td>
-        <td>{{team}}</td>
-        <td>{{lastUsed}}</td>
-        <td>{{expires}}</td>
-        <td class="row-actions">{{#canRotate}}<a href="/keys/{{id}}/rotate">Rotate<span class="visually-hidden"> {{name}}</span></a> {{/canRotate}}{{#canRevoke}}<a href="/keys/{{id}}/revoke">Revoke<span class="visually-hidden"> {{name}}</span></a>{{/canRevoke}}</td>
+        <td data-label="ID"><code>{{id}}</code></td>
+        <td data-label="Owner">{{owner}}</td>
+        <td data-label="State"><span class="state state-{{state}}">{{state}}</span>{{#rowNote}}<br><span class="hint">{{.}}</span>{{/rowNote}}</td>
+        <td data-label="Scopes">{{#scopes}}<code>{{.}}</code> {{/scopes}}</td>
+        <td data-label="Team">{{team}}</td>
+        <td data-label="Last used">{{lastUsed}}</td>
+        <td data-label="Expires">{{expires}}</td>
+        <td class="row-actions" data-label="Actions">{{#canRotate}}<a href="/keys/{{id}}/rotate">Rotate<span class="visually-hidden"> {{name}}</span></a> {{/canRotate}}{{#canRevoke}}<a href="/keys/{{id}}/revoke">Revoke<span class="visually-hidden"> {{name}}</span></a>{{/canRevoke}}</td>
         </tr>
         {{/rows}}
         </tbody>
