@@ -67,6 +67,12 @@ struct WebLogin {
         }
         guard openBrowser else { return }
         let url = authorization.verificationURIComplete.flatMap { $0.isEmpty ? nil : $0 } ?? authorization.verificationURI
+        // A browser opens only on the server this profile talks to: a wrong or hostile server must
+        // not be able to send the person to a look-alike sign-in page with one keystroke.
+        guard OIDCTokenSource.origin(of: url) == OIDCTokenSource.origin(of: session.server.url) else {
+            context.note("no browser opened: the sign-in URL is not on \(Printable.escaped(session.server.url)); open it yourself only if you trust it")
+            return
+        }
         let browser = self.opener ?? BrowserOpener(environment: context.environment)
         if let why = browser.open(url) {
             context.note("no browser opened: \(why); open the URL above yourself")

@@ -53,6 +53,8 @@ public struct ServerConfiguration: Sendable {
     public var onFlush: (@Sendable () -> Void)?
     /// Verified keys kept in memory per replica (entries); 0 reads the database on every request.
     public var keyCacheSize = 100_000
+    /// Where browsers reach the server (a proxy's https address), for device URLs and cookies.
+    public var publicURL: String?
     /// Serve Prometheus `/metrics` on this address (its own listener, never the API's).
     public var metrics: (host: String, port: Int)?
 
@@ -72,7 +74,7 @@ public func buildApplication(_ configuration: ServerConfiguration, repository: a
     logger.logLevel = configuration.logLevel
     let services = Services(repository: repository, secrets: secrets, clock: configuration.clock, limits: configuration.limits,
                             logger: logger, verifyPassword: configuration.verifyPassword, keyCacheSize: configuration.keyCacheSize,
-                            servesTLS: configuration.tls != nil)
+                            servesTLS: configuration.tls != nil, publicURL: configuration.publicURL)
     let readTimeout = TimeAmount.seconds(configuration.requestReadTimeout.components.seconds)
     let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(timeout: readTimeout)],
                                                              idleTimeout: .seconds(configuration.idleTimeout.components.seconds)))

@@ -67,6 +67,7 @@ struct DeviceController {
     /// The public address the person's browser should open: this request's own scheme and host
     /// (a proxy in front passes its Host through).
     static func baseURL(_ request: Request, services: Services) -> String {
+        if let publicURL = services.publicURL { return publicURL }
         let host = request.head.authority ?? "127.0.0.1"
         let safe = host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]".contains($0)) } ? host : "127.0.0.1"
         return (services.servesTLS ? "https://" : "http://") + safe

@@ -43,8 +43,10 @@ struct DeviceService: Sendable {
         if let scope, !scope.trimmingCharacters(in: .whitespaces).isEmpty {
             scopes = []
             for name in scope.split(separator: " ") {
-                guard let known = Scope(rawValue: String(name)) else {
-                    throw GrantError(error: "invalid_scope", description: "unknown scope \(Limits.clip(String(name), 64) ?? "")")
+                // A device asks for a person's everyday scopes, never more: a phished approval must
+                // not hand out admin, audit or introspection keys.
+                guard let known = Scope(rawValue: String(name)), Scope.userDefault.contains(known) else {
+                    throw GrantError(error: "invalid_scope", description: "a device may ask for keys:read, keys:write, projects:read and projects:write only")
                 }
                 scopes.insert(known)
             }
@@ -55,7 +57,7 @@ struct DeviceService: Sendable {
             let userCode = String((0..<8).map { _ in Self.alphabet[Int.random(in: 0..<Self.alphabet.count)] })
             let grant = DeviceGrant(deviceCodeHash: Self.hash(deviceCode), userCodeHash: hashUserCode(userCode), machine: name, scopes: scopes,
                                     createdAt: now.wholeSeconds, expiresAt: now.addingTimeInterval(Self.lifetime).wholeSeconds,
-                                    interval: Self.interval)
+                                    interval: Self.interval, requestedFrom: client)
             do {
                 try await repository.createDeviceGrant(grant)
                 return Started(deviceCode: deviceCode, userCode: Self.display(userCode), expiresIn: Int(Self.lifetime), interval: Self.interval)
@@ -85,6 +87,12 @@ struct DeviceService: Sendable {
         case .delivered: throw GrantError(error: "expired_token", description: "this code's key was already delivered")
         case .denied: throw GrantError(error: "access_denied", description: "the request was denied in the browser")
         case .approved:
+            // A key nobody came for in time is revoked rather than left waiting, sealed, forever.
+            if now > grant.expiresAt.addingTimeInterval(60), let keyID = grant.keyID, try await repository.deliver(deviceCodeHash: grant.deviceCodeHash) != nil {
+                _ = try await repository.revoke(id: keyID, at: now, by: "operator", reason: "device code expired before the key was collected",
+                                                audit: .init(at: now, event: "key.revoked", actor: "operator", credential: "device", keyID: keyID))
+                throw GrantError(error: "expired_token", description: "the code expired before its key was collected; start again")
+            }
             guard let delivered = try await repository.deliver(deviceCodeHash: grant.deviceCodeHash), let sealed = delivered.sealedKey,
                   let keyID = delivered.keyID, let record = try await repository.key(id: keyID),
                   let raw = try? secrets.unseal(sealed) else {
@@ -106,19 +114,21 @@ struct DeviceService: Sendable {
     /// The grant `userCode` names, pending and unexpired; wrong codes are throttled per `throttleKey`.
     func pending(userCode: String, throttleKey: String) async throws -> DeviceGrant {
         let now = clock()
-        if let wait = guesses.wouldWait(throttleKey, now: now) {
-            throw AuthMiddleware.tooMany("too many wrong codes; wait", wait)
+        // Every lookup is charged before it runs: lookups sent at once cannot all pass a check
+        // that only charges misses afterwards. Ten a minute is plenty for a person typing.
+        if let wait = guesses.take(throttleKey, now: now) {
+            throw AuthMiddleware.tooMany("too many codes tried; wait", wait)
         }
         let normalized = Self.normalize(userCode)
         guard normalized.count == 8, let grant = try await repository.deviceGrant(userCodeHash: hashUserCode(normalized)),
               grant.status == .pending, now < grant.expiresAt else {
-            _ = guesses.take(throttleKey, now: now)
             throw APIError.notFound("no such code, or it expired: check the code the terminal shows")
         }
         return grant
     }
 
     func approve(userCode: String, throttleKey: String, by principal: Principal, origin: AuditOrigin) async throws -> DeviceGrant {
+        try KeyRules.require(.keysWrite, principal)
         var grant = try await pending(userCode: userCode, throttleKey: throttleKey)
         let scopes = grant.scopes.intersection(principal.user.scopes)
         guard !scopes.isEmpty else { throw APIError(.insufficientScope, "you hold none of the scopes this machine asks for") }
@@ -132,8 +142,9 @@ struct DeviceService: Sendable {
         grant.userID = principal.user.id
         grant.sealedKey = try secrets.seal(key.rawValue)
         grant.keyID = key.keyID
-        let audit = KeyService.stamp(.init(at: now, event: "device.approved", actor: principal.user.name, credential: principal.credential,
-                                           keyID: key.keyID, target: grant.machine), origin)
+        // A key is created: the row says so as every other creation does, with the device it went to.
+        let audit = KeyService.stamp(.init(at: now, event: "key.created", actor: principal.user.name, credential: principal.credential,
+                                           keyID: key.keyID, target: "device \(grant.machine)"), origin)
         guard try await repository.resolve(grant, key: record, audit: audit) else {
             throw APIError.notFound("this code was answered already")
         }

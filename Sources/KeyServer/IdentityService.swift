@@ -115,6 +115,8 @@ struct IdentityService: Sendable {
             }
             if user.id == principal.user.id && disabled { throw APIError.invalidRequest("an admin cannot switch themselves off") }
             _ = try await repository.setDisabled(userID: user.id, at: at, byAdmin: true, audit: audit("user", user.name, team: nil))
+            // Their browser sessions end too: switching them back on must not revive a stolen cookie.
+            if disabled { try await repository.deleteSessions(userID: user.id) }
             return Switched(kind: "user", name: user.name, disabledAt: at)
         case .integration(let id):
             try KeyRules.require(.keysWrite, principal)

@@ -44,6 +44,8 @@ public final class Services: Sendable {
     let trust: TrustService
     /// Whether this server speaks https itself (cookies and device URLs follow).
     let servesTLS: Bool
+    /// `serve --public-url`: where browsers reach the server when a proxy is in front.
+    let publicURL: String?
     /// RFC 8628 device grants: `dev-infra login --web`.
     let devices: DeviceService
     /// Browser sign-in, sessions and passwords.
@@ -56,8 +58,10 @@ public final class Services: Sendable {
     let metrics = ServerMetrics()
 
     init(repository: any KeyRepository, secrets: ServerSecrets, clock: @escaping @Sendable () -> Date, limits: ServerLimits, logger: Logger,
-         verifyPassword: @escaping @Sendable (String, String) -> Bool, keyCacheSize: Int = 100_000, servesTLS: Bool = false) {
+         verifyPassword: @escaping @Sendable (String, String) -> Bool, keyCacheSize: Int = 100_000, servesTLS: Bool = false,
+         publicURL: String? = nil) {
         self.servesTLS = servesTLS
+        self.publicURL = publicURL
         self.repository = repository
         self.secrets = secrets
         self.clock = clock

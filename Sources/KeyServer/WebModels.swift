@@ -30,4 +30,6 @@ public struct DeviceGrant: Sendable, Equatable {
     public var userID: Int64?
     public var sealedKey: Data?
     public var keyID: String?
+    /// The address the CLI asked from: shown on the approval page, since the machine names itself.
+    public var requestedFrom: String?
 }

@@ -38,10 +38,17 @@ struct WebSessions: Sendable {
 
     func end(_ session: WebSession) async throws { try await services.repository.deleteSession(id: session.id) }
 
-    func changePassword(user: User, current: String, new: String, origin: AuditOrigin) async throws {
+    func changePassword(user: User, current: String, new: String, origin: AuditOrigin, context: ServerContext) async throws {
         guard new.count >= 8, new.utf8.count <= 1024 else { throw APIError.invalidRequest("the new password must be 8 characters or more (at most 1024 bytes)") }
         guard current.utf8.count <= 1024, let stored = try await services.repository.user(id: user.id) else {
             throw APIError(.invalidCredentials, "the current password is wrong")
+        }
+        // The sign-in's throttles: a borrowed session must not become a way to guess the password.
+        let now = services.clock()
+        let nameBucket = Data(SHA256.hash(data: Data(user.name.utf8))).base64EncodedString()
+        if let wait = services.signInByClient.take(ClientAddress.bucket(context.client), now: now) ?? services.signInByName.take(nameBucket, now: now) {
+            services.reject(.init(at: now, event: "login.throttled", code: ReasonCode.rateLimited.rawValue), context)
+            throw AuthMiddleware.tooMany("too many password attempts", wait)
         }
         let hash = stored.passwordHash
         let verify = services.verifyPassword
@@ -51,7 +58,10 @@ struct WebSessions: Sendable {
             let valid = hash.map { verify(current, $0) } ?? false
             return (valid, valid ? Bcrypt.hash(new, cost: 10) : "")
         }
-        guard valid else { throw APIError(.invalidCredentials, "the current password is wrong") }
+        guard valid else {
+            services.reject(.init(at: now, event: "login.failed", actor: user.name, credential: "session", code: ReasonCode.invalidCredentials.rawValue), context)
+            throw APIError(.invalidCredentials, "the current password is wrong")
+        }
         try await services.repository.setPassword(userID: user.id, hash: newHash, audit: KeyService.stamp(
             .init(at: services.clock(), event: "user.password_changed", actor: user.name, credential: "session", target: user.name), origin))
     }
@@ -59,7 +69,7 @@ struct WebSessions: Sendable {
     /// `Secure` unless the page is served over plain http to a browser on this machine (the
     /// only place a cookie without it is not sent in the clear over a network).
     func secureCookie(context: ServerContext) -> Bool {
-        services.servesTLS || !ClientAddress.isLoopback(context.client)
+        services.servesTLS || services.publicURL?.hasPrefix("https://") == true || !ClientAddress.isLoopback(context.client)
     }
 
     func setCookie(_ secret: String, context: ServerContext) -> String {

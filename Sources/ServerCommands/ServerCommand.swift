@@ -89,6 +89,10 @@ struct Serve: AsyncParsableCommand {
     var metricsPort: Int?
     @Option(help: "The address of --metrics-port (loopback by default).") var metricsHost = "127.0.0.1"
     @Option(help: "Log lines as text, or json: one object a line.") var logFormat = "text"
+    @Option(help: ArgumentHelp("""
+        The address people reach this server at (https://keys.example.com) when a proxy is in front:         the device login's URLs use it, and session cookies are Secure when it is https.
+        """, valueName: "url"))
+    var publicURL: String?
     /// Debug builds only (the tests' binaries): a release build has no way to move its clock.
     @Option(help: .hidden) var testClockFile: String?
 
@@ -102,6 +106,12 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard (0...10_000_000).contains(keyCacheSize) else { throw ValidationError("--key-cache-size must be 0 to 10000000") }
+        if let publicURL {
+            guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.query == nil,
+                  url.path.isEmpty || url.path == "/" else {
+                throw ValidationError("--public-url must be http(s)://host[:port], as browsers reach this server")
+            }
+        }
         if let metricsPort {
             guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 to 65535") }
             guard metricsPort != port || metricsPort == 0 else { throw ValidationError("--metrics-port must differ from --port") }
@@ -127,6 +137,7 @@ struct Serve: AsyncParsableCommand {
         #endif
         configuration.logLevel = level
         configuration.keyCacheSize = keyCacheSize
+        configuration.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         if let metricsPort { configuration.metrics = (metricsHost, metricsPort) }
         let json = logFormat == "json"
         LoggingSystem.bootstrap { label -> any LogHandler in

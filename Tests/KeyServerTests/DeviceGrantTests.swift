@@ -74,8 +74,8 @@ import Testing
             #expect(stored.status == .delivered && stored.sealedKey == nil)
             #expect(stored.userCodeHash != Data(user.utf8) && stored.deviceCodeHash != Data(device.utf8))
             // The approval is audited with the person and the machine.
-            let rows = try await server.repository.audit(keyID: nil, actor: "alice", credential: nil, event: "device.approved", after: nil, limit: 5)
-            #expect(rows.count == 1 && rows.first?.target == "build-box")
+            let rows = try await server.repository.audit(keyID: nil, actor: "alice", credential: nil, event: "key.created", after: nil, limit: 5)
+            #expect(rows.count == 1 && rows.first?.target == "device build-box", "\(rows)")
         }
     }
 
@@ -108,6 +108,10 @@ import Testing
             #expect(wrongClient.status == 401 && wrongClient["error"] as? String == "invalid_client")
             let badScope = try await Self.form(api, "/v1/device/code", [("client_id", "dev-infra"), ("scope", "keys:read root")])
             #expect(badScope.status == 400 && badScope["error"] as? String == "invalid_scope")
+            for scope in ["admin", "keys:read audit:read", "keys:introspect"] {
+                let phishing = try await Self.form(api, "/v1/device/code", [("client_id", "dev-infra"), ("scope", scope)])
+                #expect(phishing.status == 400 && phishing["error"] as? String == "invalid_scope", "a device never asks for \(scope)")
+            }
             let twice = try await Self.form(api, "/v1/device/code", [("client_id", "dev-infra"), ("client_id", "dev-infra")])
             #expect(twice.status == 400 && twice["error"] as? String == "invalid_request")
             let (device, _, _) = try await Self.start(api)
@@ -136,6 +140,39 @@ import Testing
                 #expect(error.code == "rate_limited", "\(error)")
             }
             #expect(try await devices.pending(userCode: code, throttleKey: "someone else").status == .pending)
+        }
+    }
+
+    @Test func aKeyNobodyCollectsInTimeIsRevokedAndTheRequesterIsKnown() async throws {
+        let server = TestServer()
+        _ = try await server.seed()
+        try await server.run { api in
+            let devices = try await Self.service(server)
+            let (device, code, _) = try await Self.start(api)
+            let pending = try await devices.pending(userCode: code, throttleKey: "t")
+            #expect(pending.requestedFrom == "127.0.0.1" || pending.requestedFrom == "::1", "\(String(describing: pending.requestedFrom))")
+            let grant = try await devices.approve(userCode: code, throttleKey: "t", by: try await Self.alice(server), origin: .init(client: nil, requestID: nil))
+            server.clock.advance(700)
+            let late = try await Self.poll(api, device)
+            #expect(late["error"] as? String == "expired_token", "\(late.text)")
+            let keyID = try #require(grant.keyID)
+            let key = try #require(try await server.repository.key(id: keyID))
+            #expect(key.revokedAt != nil, "the uncollected key is revoked, not left sealed in the database")
+        }
+    }
+
+    @Test func switchingAUserOffEndsTheirBrowserSessions() async throws {
+        let server = TestServer()
+        let adminKey = try await server.seed()
+        try await server.run { api in
+            let repository = try await server.repository
+            let alice = try #require(try await repository.user(named: "alice"))
+            let now = server.clock.read()
+            try await repository.createSession(WebSession(id: "s1", userID: alice.id, csrfToken: "c", createdAt: now, expiresAt: now.addingTimeInterval(3600)))
+            #expect(try await repository.session(id: "s1", now: now) != nil)
+            #expect(try await api.call(.post, "/v1/disable", key: adminKey, body: #"{"user":"alice"}"#).status == 200)
+            #expect(try await api.call(.post, "/v1/enable", key: adminKey, body: #"{"user":"alice"}"#).status == 200)
+            #expect(try await repository.session(id: "s1", now: now) == nil, "enabling again does not revive the session")
         }
     }
 }

@@ -14,8 +14,9 @@ extension PostgresRepository {
         CREATE TABLE device_grants (
             device_code_hash BYTEA PRIMARY KEY, user_code_hash BYTEA NOT NULL UNIQUE, machine TEXT NOT NULL, scopes TEXT NOT NULL,
             created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, poll_interval BIGINT NOT NULL, last_polled_at BIGINT,
-            status TEXT NOT NULL, user_id BIGINT, sealed_key BYTEA, key_id TEXT)
+            status TEXT NOT NULL, user_id BIGINT, sealed_key BYTEA, key_id TEXT, requested_from TEXT)
         """,
+        "CREATE INDEX device_grants_expiry ON device_grants(expires_at)",
     ]
 
     public func createSession(_ session: WebSession) async throws {
@@ -67,9 +68,11 @@ extension PostgresRepository {
             try await call.transaction { db in
                 try await db.execute("DELETE FROM device_grants WHERE expires_at < \(grant.createdAt.epochSeconds - 86_400)")
                 try await db.execute("""
-                    INSERT INTO device_grants (device_code_hash, user_code_hash, machine, scopes, created_at, expires_at, poll_interval, status)
+                    INSERT INTO device_grants (device_code_hash, user_code_hash, machine, scopes, created_at, expires_at, poll_interval, status,
+                                               requested_from)
                     VALUES (\(grant.deviceCodeHash), \(grant.userCodeHash), \(grant.machine), \(Scope.encode(grant.scopes)),
-                            \(grant.createdAt.epochSeconds), \(grant.expiresAt.epochSeconds), \(Int64(grant.interval)), \(grant.status.rawValue))
+                            \(grant.createdAt.epochSeconds), \(grant.expiresAt.epochSeconds), \(Int64(grant.interval)), \(grant.status.rawValue),
+                            \(grant.requestedFrom))
                     """)
             }
         }
@@ -77,7 +80,7 @@ extension PostgresRepository {
 
     static let grantSelect = """
         SELECT device_code_hash, user_code_hash, machine, scopes, created_at, expires_at, poll_interval, last_polled_at, status,
-               user_id, sealed_key, key_id
+               user_id, sealed_key, key_id, requested_from
         FROM device_grants
         """
 
@@ -90,7 +93,7 @@ extension PostgresRepository {
                            lastPolledAt: try cells["last_polled_at"].decode(Int64?.self).map(date),
                            status: DeviceStatus(rawValue: try cells["status"].decode(String.self)) ?? .denied,
                            userID: try cells["user_id"].decode(Int64?.self), sealedKey: try cells["sealed_key"].decode(Data?.self),
-                           keyID: try cells["key_id"].decode(String?.self))
+                           keyID: try cells["key_id"].decode(String?.self), requestedFrom: try cells["requested_from"].decode(String?.self))
     }
 
     public func deviceGrant(userCodeHash: Data) async throws -> DeviceGrant? {

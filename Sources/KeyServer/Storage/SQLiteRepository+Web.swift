@@ -11,7 +11,8 @@ extension SQLiteRepository {
         CREATE TABLE device_grants (
             device_code_hash BLOB PRIMARY KEY, user_code_hash BLOB NOT NULL UNIQUE, machine TEXT NOT NULL, scopes TEXT NOT NULL,
             created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, poll_interval INTEGER NOT NULL, last_polled_at INTEGER,
-            status TEXT NOT NULL, user_id INTEGER, sealed_key BLOB, key_id TEXT);
+            status TEXT NOT NULL, user_id INTEGER, sealed_key BLOB, key_id TEXT, requested_from TEXT);
+        CREATE INDEX device_grants_expiry ON device_grants(expires_at);
         """
 
     public func createSession(_ session: WebSession) async throws {
@@ -56,10 +57,12 @@ extension SQLiteRepository {
         try await Self.unique("user code") { try await pool.write { db in
             try db.execute(sql: "DELETE FROM device_grants WHERE expires_at < ?", arguments: [Self.seconds(grant.createdAt) - 86_400])
             try db.execute(sql: """
-                INSERT INTO device_grants (device_code_hash, user_code_hash, machine, scopes, created_at, expires_at, poll_interval, status)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO device_grants (device_code_hash, user_code_hash, machine, scopes, created_at, expires_at, poll_interval, status,
+                                           requested_from)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [grant.deviceCodeHash, grant.userCodeHash, grant.machine, Scope.encode(grant.scopes),
-                                 Self.seconds(grant.createdAt), Self.seconds(grant.expiresAt), grant.interval, grant.status.rawValue])
+                                 Self.seconds(grant.createdAt), Self.seconds(grant.expiresAt), grant.interval, grant.status.rawValue,
+                                 grant.requestedFrom])
         } }
     }
 
@@ -68,7 +71,7 @@ extension SQLiteRepository {
                     scopes: Scope.decode(row["scopes"]), createdAt: date(row["created_at"]), expiresAt: date(row["expires_at"]),
                     interval: row["poll_interval"], lastPolledAt: optionalDate(row["last_polled_at"]),
                     status: DeviceStatus(rawValue: row["status"]) ?? .denied, userID: row["user_id"], sealedKey: row["sealed_key"],
-                    keyID: row["key_id"])
+                    keyID: row["key_id"], requestedFrom: row["requested_from"])
     }
 
     public func deviceGrant(userCodeHash: Data) async throws -> DeviceGrant? {

@@ -88,7 +88,8 @@ enum WebTemplates {
         <p>A command line asks to act as <strong>{{account}}</strong>. Check that the code below is the one your terminal shows, and approve only a request you started yourself.</p>
         <dl class="facts">
         <dt>Code</dt><dd><code class="code">{{display}}</code></dd>
-        <dt>Machine</dt><dd>{{machine}}</dd>
+        <dt>Machine, as it names itself</dt><dd>{{machine}}</dd>
+        <dt>Asked from</dt><dd>{{requestedFrom}} at {{requestedAt}}</dd>
         <dt>Scopes it gets</dt><dd>{{#granted}}<code>{{.}}</code> {{/granted}}{{^granted}}none{{/granted}}</dd>
         {{#hasWithheld}}<dt>Asked for, but not yours to give</dt><dd>{{#withheld}}<code>{{.}}</code> {{/withheld}}</dd>{{/hasWithheld}}
         <dt>Code expires</dt><dd>{{expires}}</dd>

@@ -21,6 +21,9 @@ extension WebController {
         var hasWithheld: Bool
         var expires: String
         var keyName: String
+        /// Where the CLI asked from and when: the one thing about the request the requester cannot choose.
+        var requestedFrom: String
+        var requestedAt: String
     }
 
     struct DeviceDoneView {
@@ -49,7 +52,8 @@ extension WebController {
                                          account: signed.principal.user.name, granted: granted.sorted().map(\.rawValue),
                                          withheld: withheld, hasWithheld: !withheld.isEmpty,
                                          expires: "in \(WebPage.duration(grant.expiresAt.timeIntervalSince(now))) (\(WebPage.date(grant.expiresAt)))",
-                                         keyName: "dev-infra CLI on \(grant.machine)")
+                                         keyName: "dev-infra CLI on \(grant.machine)", requestedFrom: grant.requestedFrom ?? "an unknown address",
+                                         requestedAt: WebPage.date(grant.createdAt))
             return page("device-confirm", "Approve a device", signed, nav: .init(device: true), view: view)
         }
     }
@@ -93,14 +97,11 @@ extension WebController {
     private func guarded<T>(_ context: ServerContext, _ signed: SignedIn, _ call: (String) async throws -> T) async throws -> T {
         let guesses = services.devices.guesses
         let address = "page address " + ClientAddress.bucket(context.client)
-        if let wait = guesses.wouldWait(address, now: services.clock()) {
-            throw AuthMiddleware.tooMany("too many wrong codes from this address", wait)
+        // Charged before the lookup (as `DeviceService.pending` charges the session's): lookups
+        // sent at once cannot slip past a check that only counts misses afterwards.
+        if let wait = guesses.take(address, now: services.clock()) {
+            throw AuthMiddleware.tooMany("too many codes tried from this address", wait)
         }
-        do {
-            return try await call("page session " + signed.session.id)
-        } catch let error as APIError where error.status == .notFound {
-            _ = guesses.take(address, now: services.clock())
-            throw error
-        }
+        return try await call("page session " + signed.session.id)
     }
 }

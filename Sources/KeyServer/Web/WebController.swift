@@ -178,7 +178,7 @@ struct WebController {
             let current = form["current_password"] ?? "", new = form["new_password"] ?? ""
             guard new == form["confirm_password"] ?? "" else { return again("The two new passwords differ.", .badRequest) }
             do {
-                try await web.changePassword(user: signed.principal.user, current: current, new: new, origin: context.origin)
+                try await web.changePassword(user: signed.principal.user, current: current, new: new, origin: context.origin, context: context)
             } catch let error as APIError where error.status != .tooManyRequests && error.status.code < 500 {
                 return again(error.detail, error.status)
             }

@@ -52,6 +52,8 @@ enum WebPage {
         .xContentTypeOptions: "nosniff",
         referrerPolicy: "no-referrer",
         .cacheControl: "no-store",
+        // For browsers older than CSP's frame-ancestors.
+        HTTPField.Name("X-Frame-Options")!: "DENY",
     ]
 
     static func hasTemplate(_ name: String) -> Bool { library?.getTemplate(named: name) != nil }
